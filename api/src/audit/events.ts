@@ -1,0 +1,26 @@
+/** Names of audit events; the trail readers (and issue #6's admin filter) switch on these. */
+export type AuditEventName =
+  | 'login_success'
+  | 'login_failure'
+  | 'logout'
+  | 'consent_grant'
+  | 'consent_deny'
+  | 'authorize_denied'
+  | 'token_issued'
+  | 'token_refreshed'
+  | 'token_failure'
+  | 'code_reuse'
+  | 'refresh_reuse'
+  | 'user_create'
+  | 'password_set'
+  | 'client_create';
+
+export interface AuditEvent {
+  event: AuditEventName;
+  outcome?: 'success' | 'failure';
+  userId?: string | null;
+  clientId?: string | null;
+  ip?: string | null;
+  /** Extra facts; never secrets. */
+  detail?: Record<string, string | number | boolean | null>;
+}

@@ -1,0 +1,65 @@
+import { sha256 } from './lib/hash.js';
+import type { ClientRegistration } from '@gatehouse/shared';
+import type { AppContext } from './context.js';
+import { hashPassword } from './identity/passwords.js';
+import type { Client } from './storage/clients.js';
+
+/** A client registration as stored: the secret only as its SHA-256. */
+export function clientFromRegistration(r: ClientRegistration, source: Client['source']): Client {
+  const secretHash = r.client_secret
+    ? sha256(r.client_secret)
+    : r.client_secret_hash
+      ? Buffer.from(r.client_secret_hash.slice('sha256:'.length), 'hex').toString('base64url')
+      : null;
+  return {
+    id: r.client_id,
+    secretHash,
+    name: r.name,
+    type: r.type,
+    redirectUris: r.redirect_uris,
+    postLogoutRedirectUris: r.post_logout_redirect_uris,
+    consent: r.consent,
+    scopes: r.scopes,
+    grantTypes: r.grant_types,
+    tokenEndpointAuthMethod: r.token_endpoint_auth_method,
+    idTokenAlg: r.id_token_signed_response_alg,
+    source,
+  };
+}
+
+export interface BootstrapResult {
+  /** Set only when the first admin was created with a generated password. */
+  generatedAdminPassword?: string;
+  adminCreated: boolean;
+}
+
+/**
+ * Start-up work on the database: the configured clients replace the previous configured
+ * ones, and an empty user store gets a first admin (`admin`).
+ */
+export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
+  const now = ctx.clock.now();
+  await ctx.storage.clients.syncConfigClients(ctx.config.clients.map((c) => clientFromRegistration(c, 'config')), now);
+  await ctx.storage.interactions.purgeExpired(now);
+  await ctx.storage.grants.purgeExpired(now);
+  if ((await ctx.storage.users.count()) > 0) return { adminCreated: false };
+
+  const generated = ctx.config.adminPassword ? undefined : ctx.random.token(18);
+  const id = ctx.random.token(16);
+  await ctx.storage.users.insert(
+    {
+      id,
+      username: 'admin',
+      email: null,
+      emailVerified: false,
+      name: 'Administrator',
+      nickname: null,
+      passwordHash: await hashPassword(ctx.config.adminPassword ?? generated!),
+      isAdmin: true,
+      disabled: false,
+    },
+    now,
+  );
+  await ctx.audit.record({ event: 'user_create', userId: id, detail: { username: 'admin', by: 'bootstrap' } }, now);
+  return { adminCreated: true, ...(generated && { generatedAdminPassword: generated }) };
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** Environment variable → path in the config object. The README's table is this list. */
+export const ENV_VARS: Record<string, string[]> = {
+  GATEHOUSE_PORT: ['port'],
+  GATEHOUSE_HOST: ['host'],
+  GATEHOUSE_ISSUER: ['issuer'],
+  GATEHOUSE_DATA_DIR: ['dataDir'],
+  GATEHOUSE_SECRET_KEY: ['secretKey'],
+  GATEHOUSE_ADMIN_PASSWORD: ['adminPassword'],
+  GATEHOUSE_CLIENTS: ['clients'],
+  GATEHOUSE_TRUST_PROXY: ['trustProxy'],
+  GATEHOUSE_CODE_TTL: ['ttl', 'code'],
+  GATEHOUSE_ACCESS_TOKEN_TTL: ['ttl', 'accessToken'],
+  GATEHOUSE_ID_TOKEN_TTL: ['ttl', 'idToken'],
+  GATEHOUSE_REFRESH_TOKEN_TTL: ['ttl', 'refreshToken'],
+  GATEHOUSE_REFRESH_REUSE_GRACE: ['ttl', 'refreshReuseGrace'],
+  GATEHOUSE_INTERACTION_TTL: ['ttl', 'interaction'],
+  GATEHOUSE_SESSION_IDLE_TTL: ['ttl', 'sessionIdle'],
+  GATEHOUSE_SESSION_ABSOLUTE_TTL: ['ttl', 'sessionAbsolute'],
+  GATEHOUSE_RATE_LIMIT_WINDOW: ['rateLimit', 'windowSeconds'],
+  GATEHOUSE_RATE_LIMIT_LOGIN: ['rateLimit', 'login'],
+  GATEHOUSE_RATE_LIMIT_TOKEN: ['rateLimit', 'token'],
+  GATEHOUSE_RATE_LIMIT_API: ['rateLimit', 'api'],
+};
+const JSON_VARS = new Set(['GATEHOUSE_CLIENTS']);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    node[key] = typeof node[key] === 'object' && node[key] !== null ? node[key] : {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
+}
+
+function describe(issue: z.core.$ZodIssue, source: Map<string, string>): string {
+  const path = issue.path.map(String);
+  for (let i = path.length; i > 0; i--) {
+    const name = source.get(path.slice(0, i).join('.'));
+    if (name) return `${name}${i < path.length ? ` (${path.slice(i).join('.')})` : ''}: ${issue.message}`;
+  }
+  return `${path.join('.') || '(config)'}: ${issue.message}`;
+}
+
+/**
+ * Reads the optional JSON config file named by GATEHOUSE_CONFIG, then the GATEHOUSE_*
+ * variables over it, and validates the result. Throws a ConfigError naming every bad field.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const source = new Map<string, string>();
+  const problems: string[] = [];
+
+  const file = env.GATEHOUSE_CONFIG;
+  if (file) {
+    try {
+      Object.assign(raw, JSON.parse(readFileSync(file, 'utf8')));
+    } catch (err) {
+      problems.push(`GATEHOUSE_CONFIG: cannot read ${file} as JSON (${(err as Error).message})`);
+    }
+  }
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    source.set(path.join('.'), name);
+    if (JSON_VARS.has(name)) {
+      try {
+        setPath(raw, path, JSON.parse(value));
+      } catch {
+        problems.push(`${name}: is not valid JSON`);
+      }
+    } else {
+      setPath(raw, path, value);
+    }
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('GATEHOUSE_') && !ENV_VARS[name] && name !== 'GATEHOUSE_CONFIG') {
+      problems.push(`${name}: unknown setting`);
+    }
+  }
+
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => describe(i, source)));
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}

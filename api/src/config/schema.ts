@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { ClientRegistration } from '@gatehouse/shared';
+
+const seconds = (def: number, max?: number) => {
+  const s = z.coerce.number().int().positive();
+  return (max ? s.max(max) : s).default(def);
+};
+const count = (def: number) => z.coerce.number().int().positive().default(def);
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * Every setting Gatehouse reads, with its default. `config/load.ts` maps environment
+ * variables and the optional config file onto this shape.
+ */
+export const ConfigSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65535).default(3000),
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Public URL of Gatehouse; defaults to http://localhost:<port>. */
+    issuer: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http or https URL')
+      .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not have a query or fragment')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    dataDir: z.string().min(1).default('./data'),
+    /** 32 bytes, base64; without it a key file is created in the data directory. */
+    secretKey: z
+      .string()
+      .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+      .optional(),
+    adminPassword: z.string().min(12, 'must be at least 12 characters').max(1024).optional(),
+    clients: z.array(ClientRegistration).default([]),
+    trustProxy: z
+      .union([z.boolean(), z.coerce.number().int().min(0), z.string()])
+      .default(false)
+      .transform((v) => (v === 'true' ? true : v === 'false' ? false : v)),
+    ttl: z
+      .object({
+        /** RFC 6749 §4.1.2 recommends at most 10 minutes. */
+        code: seconds(60, 10 * MINUTE),
+        accessToken: seconds(15 * MINUTE, DAY),
+        idToken: seconds(HOUR, DAY),
+        refreshToken: seconds(30 * DAY),
+        /** How long a rotated refresh token may still be presented again (concurrent refreshes). */
+        refreshReuseGrace: z.coerce.number().int().min(0).max(MINUTE).default(10),
+        interaction: seconds(30 * MINUTE, DAY),
+        sessionIdle: seconds(12 * HOUR),
+        sessionAbsolute: seconds(7 * DAY),
+      })
+      .prefault({}),
+    rateLimit: z
+      .object({
+        windowSeconds: seconds(MINUTE),
+        /** Requests per window and client IP. */
+        login: count(30),
+        token: count(600),
+        api: count(600),
+      })
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.ttl.sessionIdle > c.ttl.sessionAbsolute) {
+      ctx.addIssue({ code: 'custom', path: ['ttl', 'sessionIdle'], message: 'must not exceed ttl.sessionAbsolute' });
+    }
+    const ids = c.clients.map((cl) => cl.client_id);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup) ctx.addIssue({ code: 'custom', path: ['clients'], message: `client_id ${dup} is listed twice` });
+  })
+  .transform((c) => ({ ...c, issuer: c.issuer ?? `http://localhost:${c.port}` }));
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Config = z.output<typeof ConfigSchema>;

@@ -1,0 +1,62 @@
+import type { Config } from './config/schema.js';
+import { createAuditRecorder, type AuditRecorder } from './audit/recorder.js';
+import { Cookies } from './http/cookies.js';
+import { createLogger, type Logger } from './http/logger.js';
+import type { IdentityProvider } from './identity/provider.js';
+import { createSqliteIdentityProvider } from './identity/sqlite-provider.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { cryptoRandom, type Random } from './lib/random.js';
+import { createSecretBox, loadSecretKey, type SecretBox } from './lib/secret-box.js';
+import { Keystore } from './oidc/tokens/keystore.js';
+import { SessionService } from './session/service.js';
+import { openDatabase, type OpenedDatabase } from './storage/db.js';
+import { createStorage, type Storage } from './storage/index.js';
+
+/** Everything a handler may use. Time, randomness and output are injected here, nowhere else. */
+export interface AppContext {
+  config: Config;
+  clock: Clock;
+  random: Random;
+  storage: Storage;
+  identity: IdentityProvider;
+  keys: Keystore;
+  box: SecretBox;
+  sessions: SessionService;
+  cookies: Cookies;
+  audit: AuditRecorder;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  clock?: Clock;
+  random?: Random;
+  /** Where audit lines go; stdout by default. */
+  auditSink?: (line: string) => void;
+  logger?: Logger;
+}
+
+export async function buildContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const opened: OpenedDatabase = await openDatabase(config.dataDir);
+  const storage = createStorage(opened.db);
+  const box = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
+  const keys = await Keystore.load(storage.keys, box, clock.now());
+  const cookies = new Cookies(config.issuer);
+  const auditSink = options.auditSink ?? ((line: string) => process.stdout.write(line + '\n'));
+  return {
+    config,
+    clock,
+    random,
+    storage,
+    identity: createSqliteIdentityProvider(storage.users),
+    keys,
+    box,
+    cookies,
+    sessions: new SessionService(storage.sessions, cookies, config.ttl, clock, random),
+    audit: createAuditRecorder(storage.audit, auditSink),
+    log: options.logger ?? createLogger(),
+    close: () => opened.close(),
+  };
+}

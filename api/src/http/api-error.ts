@@ -1,0 +1,45 @@
+import type { ErrorRequestHandler } from 'express';
+import type { ApiErrorBody, ApiErrorCode } from '@gatehouse/shared';
+import type { Logger } from './logger.js';
+
+/** A JSON API failure: one shape, a stable code, the right status. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  static validation(details: unknown, message = 'The request is not valid.'): ApiError {
+    return new ApiError('validation_failed', 400, message, details);
+  }
+  static unauthenticated(message = 'Sign in first.'): ApiError {
+    return new ApiError('unauthenticated', 401, message);
+  }
+  static notFound(message: string): ApiError {
+    return new ApiError('not_found', 404, message);
+  }
+}
+
+export function apiErrorBody(err: ApiError): ApiErrorBody {
+  return { error: { code: err.code, message: err.message, ...(err.details !== undefined && { details: err.details }) } };
+}
+
+/** Error handler for /api: known errors keep their code, body-parser errors are 400, the rest 500. */
+export function apiErrorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let apiError: ApiError;
+    if (err instanceof ApiError) apiError = err;
+    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
+      apiError = new ApiError('bad_request', err.status, 'The request body could not be read.');
+    } else {
+      log.error('api request failed', err, req);
+      apiError = new ApiError('internal_error', 500, 'Something went wrong on our side.');
+    }
+    res.status(apiError.status).set('Cache-Control', 'no-store').json(apiErrorBody(apiError));
+  };
+}

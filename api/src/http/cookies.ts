@@ -1,0 +1,40 @@
+import { parse } from 'cookie';
+import type { Request, Response } from 'express';
+
+export type CookieName = 'session' | 'browser';
+
+/**
+ * Cookie names and attributes. With an https issuer the cookies are `Secure` and carry the
+ * `__Host-` prefix, which pins them to this host and path `/`.
+ */
+export class Cookies {
+  private readonly secure: boolean;
+  private readonly names: Record<CookieName, string>;
+
+  constructor(issuer: string) {
+    this.secure = new URL(issuer).protocol === 'https:';
+    const prefix = this.secure ? '__Host-' : '';
+    this.names = { session: `${prefix}gatehouse_session`, browser: `${prefix}gatehouse_browser` };
+  }
+
+  read(req: Request, name: CookieName): string | undefined {
+    const header = req.headers.cookie;
+    if (!header) return undefined;
+    return parse(header)[this.names[name]];
+  }
+
+  /** `maxAgeSeconds` undefined makes a browser-session cookie. */
+  write(res: Response, name: CookieName, value: string, maxAgeSeconds?: number): void {
+    res.cookie(this.names[name], value, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.secure,
+      path: '/',
+      ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds * 1000 }),
+    });
+  }
+
+  clear(res: Response, name: CookieName): void {
+    res.clearCookie(this.names[name], { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
+  }
+}

@@ -1,0 +1,23 @@
+import type { RequestHandler } from 'express';
+import { CSRF_HEADER, CSRF_HEADER_VALUE } from '@gatehouse/shared';
+import { ApiError } from './api-error.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF defence for cookie-authenticated JSON calls: a state-changing request must come from
+ * our own origin (Origin header, or Sec-Fetch-Site when a browser sends no Origin) and carry
+ * the custom header, which no cross-site form can set.
+ */
+export function requireSameOrigin(issuerOrigin: string): RequestHandler {
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const origin = req.get('origin');
+    const fetchSite = req.get('sec-fetch-site');
+    const sameOrigin = origin ? origin === issuerOrigin : fetchSite === undefined || fetchSite === 'same-origin';
+    if (!sameOrigin || req.get(CSRF_HEADER) !== CSRF_HEADER_VALUE) {
+      return next(new ApiError('csrf_rejected', 403, 'The request did not come from Gatehouse itself.'));
+    }
+    next();
+  };
+}

@@ -1,0 +1,25 @@
+import type { z } from 'zod';
+import { ApiError } from './api-error.js';
+
+/** Parses a JSON body with a shared schema; a failure is a 400 listing each bad field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success) {
+    throw ApiError.validation(result.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
+  }
+  return result.data;
+}
+
+/**
+ * Flattens a parsed query string or form body into single string values. RFC 6749 §3.1:
+ * parameters MUST NOT be included more than once; the name of the first repeated one is returned.
+ */
+export function singleValued(input: unknown): { values: Record<string, string>; repeated?: string } {
+  const values: Record<string, string> = {};
+  if (typeof input !== 'object' || input === null) return { values };
+  for (const [key, value] of Object.entries(input)) {
+    if (typeof value === 'string') values[key] = value;
+    else return { values, repeated: key };
+  }
+  return { values };
+}

@@ -1,0 +1,39 @@
+import type { Account } from '@gatehouse/shared';
+import type { UserRepo } from '../storage/users.js';
+import type { IdentityProvider } from './provider.js';
+import { verifyPassword } from './passwords.js';
+
+/** Identities in Gatehouse's own SQLite database. */
+export function createSqliteIdentityProvider(users: UserRepo): IdentityProvider {
+  return {
+    async authenticate(login, password) {
+      const user = await users.findByLogin(login);
+      const ok = await verifyPassword(user?.passwordHash, password);
+      if (!user) return { ok: false, reason: 'unknown_user' };
+      if (!ok) return { ok: false, reason: 'bad_password', userId: user.id };
+      if (user.disabled) return { ok: false, reason: 'disabled', userId: user.id };
+      return { ok: true, userId: user.id };
+    },
+
+    async findAccount(userId): Promise<Account | undefined> {
+      const user = await users.findById(userId);
+      if (!user || user.disabled) return undefined;
+      return {
+        sub: user.id,
+        username: user.username,
+        name: user.name,
+        nickname: user.nickname,
+        email: user.email,
+        emailVerified: user.emailVerified,
+        groups: await users.groupsOf(user.id),
+        updatedAt: user.updatedAt,
+      };
+    },
+
+    async findUser(userId) {
+      const user = await users.findById(userId);
+      if (!user || user.disabled) return undefined;
+      return { id: user.id, username: user.username, name: user.name, email: user.email, isAdmin: user.isAdmin };
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import express, { Router, type Request } from 'express';
+import {
+  ConsentDecision,
+  LoginRequest,
+  SCOPE_DESCRIPTIONS,
+  isScope,
+  type InteractionNext,
+  type InteractionView,
+} from '@gatehouse/shared';
+import type { AppContext } from '../context.js';
+import { ApiError } from '../http/api-error.js';
+import { requireSameOrigin } from '../http/csrf.js';
+import { limitPerIp } from '../http/rate-limit.js';
+import { parseBody } from '../http/validate.js';
+import { decide } from '../oidc/authorize/decide.js';
+import { trustTarget, validateRequest } from '../oidc/authorize/validate.js';
+import { OAuthError } from '../oidc/errors.js';
+import type { Interaction } from '../storage/interactions.js';
+import { loadInteraction, resumeUrl } from './browser.js';
+
+/**
+ * JSON endpoints the SPA drives to complete a pending authorization request:
+ *   GET  /api/v1/interactions/:id          what to show
+ *   POST /api/v1/interactions/:id/login    username + password
+ *   POST /api/v1/interactions/:id/consent  approve or deny
+ *   POST /api/v1/interactions/:id/abort    the user gives up
+ * Each POST answers with the next screen or the URL that resumes the authorization.
+ */
+export function interactionRouter(ctx: AppContext): Router {
+  const router = Router();
+  const json = express.json({ limit: '16kb' });
+  const tooMany = limitPerIp(ctx.config.rateLimit.login, ctx.config.rateLimit.windowSeconds, (_req, _res, next) =>
+    next(new ApiError('rate_limited', 429, 'Too many attempts. Wait a moment and try again.')),
+  );
+  router.use('/api/v1/interactions', requireSameOrigin(new URL(ctx.config.issuer).origin));
+
+  async function load(req: Request): Promise<Interaction> {
+    const interaction = await loadInteraction(ctx, req, String(req.params.id));
+    if (!interaction) {
+      throw new ApiError('interaction_expired', 404, 'This sign-in request has expired. Go back to the application and start again.');
+    }
+    return interaction;
+  }
+
+  /** The stored request, validated again: the client may have changed since it was made. */
+  async function requestOf(interaction: Interaction) {
+    try {
+      return validateRequest(interaction.params, await trustTarget(ctx, interaction.params));
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      throw new ApiError('interaction_expired', 404, 'This sign-in request is no longer valid. Go back to the application and start again.');
+    }
+  }
+
+  /** Where the request stands now; an OAuth error means the client gets an error redirect. */
+  async function next(req: Request, interaction: Interaction): Promise<InteractionNext> {
+    const request = await requestOf(interaction);
+    try {
+      const decision = await decide(ctx, request, await ctx.sessions.current(req), interaction);
+      if (decision.next === 'consent') {
+        await ctx.storage.interactions.update(interaction.id, { prompt: 'consent' });
+        return { next: 'consent' };
+      }
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+    }
+    return { next: 'redirect', location: resumeUrl(ctx, interaction.id) };
+  }
+
+  router.get('/api/v1/interactions/:id', async (req, res) => {
+    const interaction = await load(req);
+    const { client, scopes } = await requestOf(interaction);
+    const session = await ctx.sessions.current(req);
+    const user = session ? await ctx.identity.findUser(session.userId) : undefined;
+    const view: InteractionView = {
+      id: interaction.id,
+      prompt: interaction.prompt,
+      client: { id: client.id, name: client.name },
+      scopes: scopes.map((scope) => ({ scope, description: isScope(scope) ? SCOPE_DESCRIPTIONS[scope] : scope })),
+      loginHint: interaction.params.login_hint ?? null,
+      user: user ? { username: user.username, name: user.name } : null,
+      expiresAt: interaction.expiresAt,
+    };
+    res.set('Cache-Control', 'no-store').json(view);
+  });
+
+  router.post('/api/v1/interactions/:id/login', tooMany, json, async (req, res) => {
+    const interaction = await load(req);
+    const body = parseBody(LoginRequest, req.body);
+    const now = ctx.clock.now();
+    const result = await ctx.identity.authenticate(body.username, body.password);
+    if (!result.ok) {
+      await ctx.audit.record(
+        { event: 'login_failure', userId: result.userId ?? null, clientId: interaction.clientId, ip: req.ip ?? null, detail: { reason: result.reason, login: body.username } },
+        now,
+      );
+      throw new ApiError('invalid_credentials', 401, 'The username or password is not correct.');
+    }
+    const session = await ctx.sessions.signIn(req, res, result.userId, ['pwd'], body.remember);
+    await ctx.storage.interactions.update(interaction.id, { sessionId: session.id });
+    await ctx.audit.record({ event: 'login_success', userId: result.userId, clientId: interaction.clientId, ip: req.ip ?? null }, now);
+    res.set('Cache-Control', 'no-store').json(await next(req, { ...interaction, sessionId: session.id }));
+  });
+
+  router.post('/api/v1/interactions/:id/consent', json, async (req, res) => {
+    const interaction = await load(req);
+    const { approve } = parseBody(ConsentDecision, req.body);
+    const session = await ctx.sessions.current(req);
+    const request = await requestOf(interaction);
+    const decision = await decide(ctx, request, session, interaction);
+    if (decision.next === 'login' || !session) throw new ApiError('login_required', 409, 'Sign in before approving the application.');
+    const now = ctx.clock.now();
+    if (approve) await ctx.storage.consents.grant(session.userId, interaction.clientId, request.scopes, now);
+    await ctx.storage.interactions.update(interaction.id, { consent: approve ? 'approved' : 'denied' });
+    await ctx.audit.record(
+      { event: approve ? 'consent_grant' : 'consent_deny', userId: session.userId, clientId: interaction.clientId, ip: req.ip ?? null, detail: { scope: request.scopes.join(' ') } },
+      now,
+    );
+    res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
+  });
+
+  router.post('/api/v1/interactions/:id/abort', async (req, res) => {
+    const interaction = await load(req);
+    await ctx.storage.interactions.update(interaction.id, { consent: 'denied' });
+    res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
+  });
+
+  return router;
+}

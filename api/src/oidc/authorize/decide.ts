@@ -1,0 +1,51 @@
+import type { AppContext } from '../../context.js';
+import type { Interaction } from '../../storage/interactions.js';
+import type { Session } from '../../storage/sessions.js';
+import { AccessDenied, ConsentRequired, LoginRequired } from '../errors.js';
+import type { AuthorizeRequest } from './request.js';
+
+export type Decision = { forceLogin: boolean } & (
+  | { next: 'login' }
+  | { next: 'consent'; session: Session }
+  | { next: 'issue'; session: Session }
+);
+
+/**
+ * What an authorization request needs before a code can be issued:
+ * - a login when there is no session, or login is forced (prompt=login, select_account,
+ *   max_age exceeded) and has not happened yet in this interaction
+ * - consent for an `explicit` client when prompt=consent or a scope was never approved
+ * - with prompt=none, either need is an error instead (OIDC Core §3.1.2.6)
+ */
+export async function decide(
+  ctx: AppContext,
+  request: AuthorizeRequest,
+  session: Session | undefined,
+  interaction?: Interaction,
+): Promise<Decision> {
+  const user = session && (await ctx.identity.findUser(session.userId));
+  const active = user ? session : undefined;
+  const forceLogin = interaction
+    ? interaction.forceLogin
+    : request.prompts.has('login') ||
+      request.prompts.has('select_account') ||
+      (active !== undefined && request.maxAge !== undefined && ctx.clock.now() - active.authTime > request.maxAge);
+  const loggedInHere = interaction?.sessionId != null && interaction.sessionId === active?.id;
+
+  if (!active || (forceLogin && !loggedInHere)) {
+    if (request.prompts.has('none')) throw new LoginRequired('The user is not signed in.');
+    return { next: 'login', forceLogin };
+  }
+  if (interaction?.consent === 'denied') throw new AccessDenied('The user denied the request.');
+
+  let needsConsent = false;
+  if (request.client.consent === 'explicit' && interaction?.consent !== 'approved') {
+    const approved = new Set(await ctx.storage.consents.scopes(active.userId, request.client.id));
+    needsConsent = request.prompts.has('consent') || request.scopes.some((s) => !approved.has(s));
+  }
+  if (needsConsent) {
+    if (request.prompts.has('none')) throw new ConsentRequired('The user has not approved this application.');
+    return { next: 'consent', session: active, forceLogin };
+  }
+  return { next: 'issue', session: active, forceLogin };
+}

@@ -1,0 +1,49 @@
+import { RefreshTokenGrant, splitScope, type TokenResponse } from '@gatehouse/shared';
+import type { AppContext } from '../../../context.js';
+import { sha256 } from '../../../lib/hash.js';
+import type { Client } from '../../../storage/clients.js';
+import { InvalidGrant, InvalidScope } from '../../errors.js';
+import { issueTokens } from '../issue-tokens.js';
+import { parseGrant } from './parse.js';
+
+/**
+ * RFC 6749 §6 with rotation (RFC 9700 §4.14.2):
+ * - every use returns a new refresh token and retires the presented one
+ * - a retired token presented again after the grace period revokes the whole grant
+ * - a grant without offline_access ends with its session (OIDC Core §11)
+ * - scope may only narrow
+ */
+export async function refresh(ctx: AppContext, client: Client, body: Record<string, string>, ip: string | null): Promise<TokenResponse> {
+  const params = parseGrant(RefreshTokenGrant, body);
+  const now = ctx.clock.now();
+  const token = await ctx.storage.grants.findRefreshToken(sha256(params.refresh_token));
+  if (!token || token.expiresAt <= now || token.grant.clientId !== client.id) {
+    throw new InvalidGrant('The refresh token is invalid or has expired.');
+  }
+  const { grant } = token;
+  if (grant.revokedAt !== null) throw new InvalidGrant('The refresh token has been revoked.');
+  if (token.rotatedAt !== null && now - token.rotatedAt > ctx.config.ttl.refreshReuseGrace) {
+    await ctx.storage.grants.revoke(grant.id, now);
+    await ctx.audit.record({ event: 'refresh_reuse', userId: grant.userId, clientId: client.id, ip }, now);
+    throw new InvalidGrant('The refresh token was already used; the grant is revoked.');
+  }
+  if (!grant.offline) {
+    const session = await ctx.storage.sessions.find(grant.sessionId);
+    if (!session || !ctx.sessions.isActive(session, now)) {
+      await ctx.storage.grants.revoke(grant.id, now);
+      throw new InvalidGrant('The session this refresh token belongs to has ended.');
+    }
+  }
+  let scope = token.scope;
+  if (params.scope !== undefined) {
+    const asked = splitScope(params.scope);
+    const extra = asked.filter((s) => !token.scope.includes(s));
+    if (extra.length > 0) throw new InvalidScope(`The refresh token does not cover: ${extra.join(' ')}.`);
+    scope = token.scope.filter((s) => asked.includes(s));
+    if (!scope.includes('openid')) throw new InvalidScope('The scope must include openid.');
+  }
+  await ctx.storage.grants.markRotated(token.hash, now);
+  const tokens = await issueTokens(ctx, client, grant, scope, { nonce: null });
+  await ctx.audit.record({ event: 'token_refreshed', userId: grant.userId, clientId: client.id, ip }, now);
+  return tokens;
+}

@@ -1,0 +1,67 @@
+import { buildClaims, type TokenResponse } from '@gatehouse/shared';
+import type { AppContext } from '../../context.js';
+import { sha256 } from '../../lib/hash.js';
+import type { Client } from '../../storage/clients.js';
+import type { Grant } from '../../storage/grants.js';
+import { InvalidGrant } from '../errors.js';
+import { signAccessToken } from '../tokens/access-token.js';
+import { signIdToken } from '../tokens/id-token.js';
+
+/**
+ * Mints the token response for a grant: a JWT access token (RFC 9068), an ID token, and a
+ * new refresh token when the client may use the refresh_token grant. `nonce` is only carried
+ * on the code exchange (OIDC Core §12.2).
+ */
+export async function issueTokens(
+  ctx: AppContext,
+  client: Client,
+  grant: Grant,
+  scope: string[],
+  options: { nonce: string | null },
+): Promise<TokenResponse> {
+  const account = await ctx.identity.findAccount(grant.userId);
+  if (!account) {
+    await ctx.storage.grants.revoke(grant.id, ctx.clock.now());
+    throw new InvalidGrant('The user of this grant no longer exists or is disabled.');
+  }
+  const now = ctx.clock.now();
+  const { ttl, issuer } = ctx.config;
+  const accessToken = await signAccessToken(ctx.keys, {
+    issuer,
+    alg: client.idTokenAlg,
+    sub: account.sub,
+    clientId: client.id,
+    scope,
+    grantId: grant.id,
+    authTime: grant.authTime,
+    jti: ctx.random.token(16),
+    now,
+    ttl: ttl.accessToken,
+  });
+  const idToken = await signIdToken(ctx.keys, {
+    issuer,
+    clientId: client.id,
+    alg: client.idTokenAlg,
+    claims: buildClaims(account, scope),
+    now,
+    ttl: ttl.idToken,
+    authTime: grant.authTime,
+    sid: grant.sessionId,
+    amr: grant.amr,
+    nonce: options.nonce,
+    accessToken,
+  });
+  let refreshToken: string | undefined;
+  if (client.grantTypes.includes('refresh_token')) {
+    refreshToken = ctx.random.token(32);
+    await ctx.storage.grants.insertRefreshToken({ hash: sha256(refreshToken), grantId: grant.id, scope, expiresAt: now + ttl.refreshToken }, now);
+  }
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: ttl.accessToken,
+    scope: scope.join(' '),
+    id_token: idToken,
+    ...(refreshToken && { refresh_token: refreshToken }),
+  };
+}

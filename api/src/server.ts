@@ -1,0 +1,40 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Config } from './config/schema.js';
+import { bootstrap, type BootstrapResult } from './bootstrap.js';
+import { buildContext, type AppContext, type ContextOptions } from './context.js';
+import { createApp } from './app.js';
+
+export interface RunningServer {
+  ctx: AppContext;
+  server: Server;
+  url: string;
+  boot: BootstrapResult;
+  stop(): Promise<void>;
+}
+
+/** Builds the context, runs start-up work and listens. Used by main.ts and by tests. */
+export async function startServer(config: Config, options: ContextOptions = {}): Promise<RunningServer> {
+  const ctx = await buildContext(config, options);
+  const boot = await bootstrap(ctx);
+  const app = createApp(ctx);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const { port } = server.address() as AddressInfo;
+  return {
+    ctx,
+    server,
+    boot,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ctx.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { ClientType, SigningAlg, TokenEndpointAuthMethod } from '@gatehouse/shared';
+import type { Db } from './db.js';
+import type { ClientTable } from './schema.js';
+
+export interface Client {
+  id: string;
+  secretHash: string | null;
+  name: string;
+  type: ClientType;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  consent: 'explicit' | 'implicit';
+  scopes: string[];
+  grantTypes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  idTokenAlg: SigningAlg;
+  /** `config` clients are rewritten from configuration at every start. */
+  source: 'config' | 'local';
+}
+
+const toClient = (r: ClientTable): Client => ({
+  id: r.id,
+  secretHash: r.secret_hash,
+  name: r.name,
+  type: r.type as ClientType,
+  redirectUris: JSON.parse(r.redirect_uris) as string[],
+  postLogoutRedirectUris: JSON.parse(r.post_logout_redirect_uris) as string[],
+  consent: r.consent as Client['consent'],
+  scopes: JSON.parse(r.scopes) as string[],
+  grantTypes: JSON.parse(r.grant_types) as string[],
+  tokenEndpointAuthMethod: r.token_endpoint_auth_method as TokenEndpointAuthMethod,
+  idTokenAlg: r.id_token_signed_response_alg as SigningAlg,
+  source: r.source as Client['source'],
+});
+
+const toRow = (c: Client, now: number): ClientTable => ({
+  id: c.id,
+  secret_hash: c.secretHash,
+  name: c.name,
+  type: c.type,
+  redirect_uris: JSON.stringify(c.redirectUris),
+  post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
+  consent: c.consent,
+  scopes: JSON.stringify(c.scopes),
+  grant_types: JSON.stringify(c.grantTypes),
+  token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+  id_token_signed_response_alg: c.idTokenAlg,
+  source: c.source,
+  created_at: now,
+  updated_at: now,
+});
+
+export class ClientRepo {
+  constructor(private readonly db: Db) {}
+
+  async find(id: string): Promise<Client | undefined> {
+    const row = await this.db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toClient(row);
+  }
+
+  async list(): Promise<Client[]> {
+    const rows = await this.db.selectFrom('clients').selectAll().orderBy('id').execute();
+    return rows.map(toClient);
+  }
+
+  async insert(client: Client, now: number): Promise<void> {
+    await this.db.insertInto('clients').values(toRow(client, now)).execute();
+  }
+
+  /** Makes the `config` clients exactly the given list: updates, adds, and removes the rest. */
+  async syncConfigClients(clients: Client[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const keep = clients.map((c) => c.id);
+      let del = trx.deleteFrom('clients').where('source', '=', 'config');
+      if (keep.length > 0) del = del.where('id', 'not in', keep);
+      await del.execute();
+      for (const client of clients) {
+        const { created_at: _created, ...update } = toRow(client, now);
+        await trx
+          .insertInto('clients')
+          .values(toRow(client, now))
+          .onConflict((oc) => oc.column('id').doUpdateSet(update))
+          .execute();
+      }
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import type { Db } from './db.js';
+import { AuditRepo } from './audit.js';
+import { ClientRepo } from './clients.js';
+import { ConsentRepo } from './consents.js';
+import { GrantRepo } from './grants.js';
+import { InteractionRepo } from './interactions.js';
+import { KeyRepo } from './keys.js';
+import { SessionRepo } from './sessions.js';
+import { UserRepo } from './users.js';
+
+/** Every repository over one database. Only storage/ talks SQL. */
+export interface Storage {
+  clients: ClientRepo;
+  users: UserRepo;
+  sessions: SessionRepo;
+  interactions: InteractionRepo;
+  consents: ConsentRepo;
+  grants: GrantRepo;
+  keys: KeyRepo;
+  audit: AuditRepo;
+  /** Cheap round trip for /readyz. */
+  ping(): Promise<void>;
+}
+
+export function createStorage(db: Db): Storage {
+  return {
+    clients: new ClientRepo(db),
+    users: new UserRepo(db),
+    sessions: new SessionRepo(db),
+    interactions: new InteractionRepo(db),
+    consents: new ConsentRepo(db),
+    grants: new GrantRepo(db),
+    keys: new KeyRepo(db),
+    audit: new AuditRepo(db),
+    async ping() {
+      await db.selectFrom('users').select('id').limit(1).execute();
+    },
+  };
+}

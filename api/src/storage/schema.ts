@@ -1,0 +1,141 @@
+import type { Generated } from 'kysely';
+
+/** Tables as kysely sees them. Times are seconds since the epoch; lists are JSON text. */
+export interface Database {
+  users: UserTable;
+  groups: { id: string; name: string };
+  group_members: { group_id: string; user_id: string };
+  clients: ClientTable;
+  signing_keys: SigningKeyTable;
+  sessions: SessionTable;
+  interactions: InteractionTable;
+  consents: ConsentTable;
+  grants: GrantTable;
+  codes: CodeTable;
+  refresh_tokens: RefreshTokenTable;
+  audit_events: AuditEventTable;
+}
+
+export interface UserTable {
+  id: string;
+  username: string;
+  email: string | null;
+  email_verified: number;
+  name: string | null;
+  nickname: string | null;
+  password_hash: string;
+  is_admin: number;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ClientTable {
+  id: string;
+  secret_hash: string | null;
+  name: string;
+  type: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  consent: string;
+  scopes: string;
+  grant_types: string;
+  token_endpoint_auth_method: string;
+  id_token_signed_response_alg: string;
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  /** Private JWK, sealed with the instance secret key. */
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+}
+
+export interface SessionTable {
+  /** Public session id: the `sid` claim. */
+  id: string;
+  /** SHA-256 of the cookie value; the cookie itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  auth_time: number;
+  amr: string;
+  remember: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface InteractionTable {
+  id: string;
+  /** SHA-256 of the browser cookie the request was started with. */
+  browser_hash: string;
+  client_id: string;
+  params: string;
+  prompt: string;
+  /** Set when login was forced (prompt=login, max_age) and not yet done in this interaction. */
+  force_login: number;
+  session_id: string | null;
+  consent: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ConsentTable {
+  user_id: string;
+  client_id: string;
+  scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GrantTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  session_id: string;
+  scope: string;
+  /** Granted offline_access: survives the end of its session. */
+  offline: number;
+  nonce: string | null;
+  auth_time: number;
+  amr: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface CodeTable {
+  hash: string;
+  grant_id: string;
+  redirect_uri: string;
+  code_challenge: string | null;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface RefreshTokenTable {
+  hash: string;
+  grant_id: string;
+  scope: string;
+  created_at: number;
+  expires_at: number;
+  rotated_at: number | null;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: number;
+  event: string;
+  outcome: string;
+  user_id: string | null;
+  client_id: string | null;
+  ip: string | null;
+  detail: string | null;
+}

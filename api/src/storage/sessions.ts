@@ -1,0 +1,99 @@
+import type { Db } from './db.js';
+import type { SessionTable } from './schema.js';
+
+export interface Session {
+  id: string;
+  userId: string;
+  authTime: number;
+  amr: string[];
+  remember: boolean;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  endedAt: number | null;
+}
+
+const toSession = (r: SessionTable): Session => ({
+  id: r.id,
+  userId: r.user_id,
+  authTime: r.auth_time,
+  amr: JSON.parse(r.amr) as string[],
+  remember: r.remember === 1,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  expiresAt: r.expires_at,
+  endedAt: r.ended_at,
+});
+
+export interface NewSession {
+  id: string;
+  tokenHash: string;
+  userId: string;
+  authTime: number;
+  amr: string[];
+  remember: boolean;
+  expiresAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export class SessionRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(s: NewSession, now: number): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id: s.id,
+        token_hash: s.tokenHash,
+        user_id: s.userId,
+        auth_time: s.authTime,
+        amr: JSON.stringify(s.amr),
+        remember: s.remember ? 1 : 0,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: s.expiresAt,
+        ended_at: null,
+        ip: s.ip,
+        user_agent: s.userAgent,
+      })
+      .execute();
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<Session | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  async find(id: string): Promise<Session | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  async touch(id: string, now: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
+  }
+
+  /** Re-authentication of the same user: a new cookie value and a new auth_time, same sid. */
+  async reauthenticate(id: string, tokenHash: string, amr: string[], remember: boolean, now: number): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ token_hash: tokenHash, auth_time: now, amr: JSON.stringify(amr), remember: remember ? 1 : 0, last_seen_at: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Ends the session and revokes the grants bound to it (all but offline ones). */
+  async end(id: string, now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('sessions').set({ ended_at: now }).where('id', '=', id).where('ended_at', 'is', null).execute();
+      await trx
+        .updateTable('grants')
+        .set({ revoked_at: now })
+        .where('session_id', '=', id)
+        .where('offline', '=', 0)
+        .where('revoked_at', 'is', null)
+        .execute();
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import type { Db } from './db.js';
+import type { UserTable } from './schema.js';
+
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  nickname: string | null;
+  passwordHash: string;
+  isAdmin: boolean;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewUser = Omit<User, 'createdAt' | 'updatedAt'>;
+
+const toUser = (r: UserTable): User => ({
+  id: r.id,
+  username: r.username,
+  email: r.email,
+  emailVerified: r.email_verified === 1,
+  name: r.name,
+  nickname: r.nickname,
+  passwordHash: r.password_hash,
+  isAdmin: r.is_admin === 1,
+  disabled: r.disabled === 1,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export class UserRepo {
+  constructor(private readonly db: Db) {}
+
+  async findById(id: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /** By username or email, both case-insensitive. */
+  async findByLogin(login: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => eb.or([eb('username', '=', login), eb('email', '=', login)]))
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async list(): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('username').execute();
+    return rows.map(toUser);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async insert(user: NewUser, now: number): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        email_verified: user.emailVerified ? 1 : 0,
+        name: user.name,
+        nickname: user.nickname,
+        password_hash: user.passwordHash,
+        is_admin: user.isAdmin ? 1 : 0,
+        disabled: user.disabled ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  async setPasswordHash(id: string, passwordHash: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: now })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async groupsOf(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select('groups.name')
+      .where('group_members.user_id', '=', userId)
+      .orderBy('groups.name')
+      .execute();
+    return rows.map((r) => r.name);
+  }
+
+  /** Adds the user to the named groups, creating groups that do not exist yet. */
+  async addToGroups(userId: string, names: string[], newId: () => string): Promise<void> {
+    if (names.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const name of names) {
+        await trx.insertInto('groups').values({ id: newId(), name }).onConflict((oc) => oc.column('name').doNothing()).execute();
+        const group = await trx.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirstOrThrow();
+        await trx
+          .insertInto('group_members')
+          .values({ group_id: group.id, user_id: userId })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    });
+  }
+}

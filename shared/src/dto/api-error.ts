@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** Stable codes of the JSON API's errors; clients switch on these, never on messages. */
+export const API_ERROR_CODES = [
+  'bad_request',
+  'validation_failed',
+  'unauthenticated',
+  'forbidden',
+  'csrf_rejected',
+  'not_found',
+  'interaction_expired',
+  'invalid_credentials',
+  'login_required',
+  'rate_limited',
+  'unavailable',
+  'internal_error',
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+/** The one shape of every JSON API failure. */
+export const ApiErrorBody = z.object({
+  error: z.object({
+    code: z.enum(API_ERROR_CODES),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** The signed-in browser session (`GET /api/v1/session`). */
+export const SessionView = z.object({
+  user: z.object({
+    id: z.string(),
+    username: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    isAdmin: z.boolean(),
+  }),
+  authTime: z.number().int(),
+  expiresAt: z.number().int(),
+});
+export type SessionView = z.infer<typeof SessionView>;
