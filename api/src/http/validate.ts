@@ -16,10 +16,13 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
  */
 export function singleValued(input: unknown): { values: Record<string, string>; repeated?: string } {
   const values: Record<string, string> = {};
+  let repeated: string | undefined;
   if (typeof input !== 'object' || input === null) return { values };
+  // Keep collecting after a repeated one: whether an error may be redirected, and with which
+  // state, must not depend on where in the query the repeated parameter stood.
   for (const [key, value] of Object.entries(input)) {
     if (typeof value === 'string') values[key] = value;
-    else return { values, repeated: key };
+    else repeated ??= key;
   }
-  return { values };
+  return repeated === undefined ? { values } : { values, repeated };
 }

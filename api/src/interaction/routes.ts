@@ -107,7 +107,15 @@ export function interactionRouter(ctx: AppContext): Router {
     const { approve } = parseBody(ConsentDecision, req.body);
     const session = await ctx.sessions.current(req);
     const request = await requestOf(interaction);
-    const decision = await decide(ctx, request, session, interaction);
+    let decision;
+    try {
+      decision = await decide(ctx, request, session, interaction);
+    } catch (err) {
+      // Already decided (e.g. denied or aborted before): resuming answers the client.
+      if (!(err instanceof OAuthError)) throw err;
+      res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
+      return;
+    }
     if (decision.next === 'login' || !session) throw new ApiError('login_required', 409, 'Sign in before approving the application.');
     const now = ctx.clock.now();
     if (approve) await ctx.storage.consents.grant(session.userId, interaction.clientId, request.scopes, now);

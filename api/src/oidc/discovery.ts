@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES, type DiscoveryDocument } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { SIGNING_ALGS } from './tokens/keystore.js';
@@ -32,7 +32,7 @@ export function discoveryDocument(issuer: string): DiscoveryDocument {
 export function discoveryRouter(ctx: AppContext): Router {
   const router = Router();
   const discovery = JSON.stringify(discoveryDocument(ctx.config.issuer));
-  const publicJson = (body: string) => (_req: unknown, res: import('express').Response) => {
+  const publicJson = (body: string) => (_req: unknown, res: Response) => {
     res
       .set('Access-Control-Allow-Origin', '*')
       .set('Cross-Origin-Resource-Policy', 'cross-origin')

@@ -87,6 +87,15 @@ export class UserRepo {
     return r.numUpdatedRows > 0n;
   }
 
+  async setDisabled(id: string, disabled: boolean, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ disabled: disabled ? 1 : 0, updated_at: now })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
   async groupsOf(userId: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom('group_members')

@@ -29,14 +29,16 @@ export async function decide(
     ? interaction.forceLogin
     : request.prompts.has('login') ||
       request.prompts.has('select_account') ||
-      (active !== undefined && request.maxAge !== undefined && ctx.clock.now() - active.authTime > request.maxAge);
+      // max_age=0 is equivalent to prompt=login (OIDC Core §3.1.2.1), even within the same second.
+      (active !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || ctx.clock.now() - active.authTime > request.maxAge));
   const loggedInHere = interaction?.sessionId != null && interaction.sessionId === active?.id;
 
+  // An abort on the login screen is a denial too; it must not send the user back to sign in.
+  if (interaction?.consent === 'denied') throw new AccessDenied('The user denied the request.');
   if (!active || (forceLogin && !loggedInHere)) {
     if (request.prompts.has('none')) throw new LoginRequired('The user is not signed in.');
     return { next: 'login', forceLogin };
   }
-  if (interaction?.consent === 'denied') throw new AccessDenied('The user denied the request.');
 
   let needsConsent = false;
   if (request.client.consent === 'explicit' && interaction?.consent !== 'approved') {

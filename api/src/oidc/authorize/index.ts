@@ -23,11 +23,8 @@ export function authorizeRouter(ctx: AppContext): Router {
     try {
       await run((t) => (target = t));
     } catch (err) {
-      if (!(err instanceof OAuthError)) {
-        ctx.log.error('authorize failed', err, req);
-        err = new OAuthError('server_error', 'The server could not complete the request.', 500);
-      }
-      const oauthErr = err as OAuthError;
+      if (!(err instanceof OAuthError)) ctx.log.error('authorize failed', err, req);
+      const oauthErr = err instanceof OAuthError ? err : new OAuthError('server_error', 'The server could not complete the request.', 500);
       if (oauthErr.error === 'access_denied' && target) {
         await ctx.audit.record({ event: 'authorize_denied', clientId: target.client.id, ip: req.ip ?? null, detail: { reason: oauthErr.description } }, ctx.clock.now());
       }

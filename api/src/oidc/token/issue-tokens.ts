@@ -10,14 +10,15 @@ import { signIdToken } from '../tokens/id-token.js';
 /**
  * Mints the token response for a grant: a JWT access token (RFC 9068), an ID token, and a
  * new refresh token when the client may use the refresh_token grant. `nonce` is only carried
- * on the code exchange (OIDC Core §12.2).
+ * on the code exchange (OIDC Core §12.2). `refreshScope` (default `scope`) is the new refresh
+ * token's scope: a refresh that narrows the scope keeps the presented token's (RFC 6749 §6).
  */
 export async function issueTokens(
   ctx: AppContext,
   client: Client,
   grant: Grant,
   scope: string[],
-  options: { nonce: string | null },
+  options: { nonce: string | null; refreshScope?: string[] },
 ): Promise<TokenResponse> {
   const account = await ctx.identity.findAccount(grant.userId);
   if (!account) {
@@ -54,7 +55,7 @@ export async function issueTokens(
   let refreshToken: string | undefined;
   if (client.grantTypes.includes('refresh_token')) {
     refreshToken = ctx.random.token(32);
-    await ctx.storage.grants.insertRefreshToken({ hash: sha256(refreshToken), grantId: grant.id, scope, expiresAt: now + ttl.refreshToken }, now);
+    await ctx.storage.grants.insertRefreshToken({ hash: sha256(refreshToken), grantId: grant.id, scope: options.refreshScope ?? scope, expiresAt: now + ttl.refreshToken }, now);
   }
   return {
     access_token: accessToken,

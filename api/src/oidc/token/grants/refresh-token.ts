@@ -22,7 +22,7 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
   }
   const { grant } = token;
   if (grant.revokedAt !== null) throw new InvalidGrant('The refresh token has been revoked.');
-  if (token.rotatedAt !== null && now - token.rotatedAt > ctx.config.ttl.refreshReuseGrace) {
+  if (token.rotatedAt !== null && now - token.rotatedAt >= ctx.config.ttl.refreshReuseGrace) {
     await ctx.storage.grants.revoke(grant.id, now);
     await ctx.audit.record({ event: 'refresh_reuse', userId: grant.userId, clientId: client.id, ip }, now);
     throw new InvalidGrant('The refresh token was already used; the grant is revoked.');
@@ -43,7 +43,7 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
     if (!scope.includes('openid')) throw new InvalidScope('The scope must include openid.');
   }
   await ctx.storage.grants.markRotated(token.hash, now);
-  const tokens = await issueTokens(ctx, client, grant, scope, { nonce: null });
+  const tokens = await issueTokens(ctx, client, grant, scope, { nonce: null, refreshScope: token.scope });
   await ctx.audit.record({ event: 'token_refreshed', userId: grant.userId, clientId: client.id, ip }, now);
   return tokens;
 }

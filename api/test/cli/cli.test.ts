@@ -1,0 +1,97 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { buildContext } from '../../src/context.js';
+import { silentLogger } from '../../src/http/logger.js';
+import { sha256 } from '../../src/lib/hash.js';
+
+const cliPath = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+describe('the gatehouse CLI', () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-cli-'));
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const cli = (args: string[], input?: string) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cliPath, ...args], {
+      env: { PATH: process.env.PATH, GATEHOUSE_DATA_DIR: dataDir },
+      input,
+      encoding: 'utf8',
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  const withContext = async <T>(fn: (ctx: Awaited<ReturnType<typeof buildContext>>) => Promise<T>) => {
+    const ctx = await buildContext(ConfigSchema.parse({ dataDir }), { auditSink: () => {}, logger: silentLogger });
+    try {
+      return await fn(ctx);
+    } finally {
+      await ctx.close();
+    }
+  };
+
+  it('adds a user with a generated password that then signs in', async () => {
+    const r = cli(['user', 'add', 'carol', '--email', 'carol@example.org', '--name', 'Carol', '--group', 'staff', '--admin']);
+    assert.equal(r.code, 0, r.err);
+    const password = /Password \(shown once\): (\S+)/.exec(r.out)?.[1];
+    assert.ok(password && password.length >= 20, r.out);
+    const result = await withContext((ctx) => ctx.identity.authenticate('carol@example.org', password));
+    assert.equal(result.ok, true);
+    const account = await withContext(async (ctx) => ctx.identity.findAccount(result.ok ? result.userId : ''));
+    assert.deepEqual(account?.groups, ['staff']);
+  });
+
+  it('refuses a user that exists already, and a bad username', () => {
+    assert.equal(cli(['user', 'add', 'CAROL']).code, 2);
+    const bad = cli(['user', 'add', 'no spaces']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /username/);
+  });
+
+  it('sets a password read from standard input and refuses a short one', async () => {
+    assert.equal(cli(['user', 'passwd', 'carol', '--password-stdin'], 'a-new-long-password\n').code, 0);
+    const ok = await withContext((ctx) => ctx.identity.authenticate('carol', 'a-new-long-password'));
+    assert.equal(ok.ok, true);
+    const short = cli(['user', 'passwd', 'carol', '--password-stdin'], 'short\n');
+    assert.equal(short.code, 2);
+    assert.match(short.err, /at least 12/);
+    assert.equal(cli(['user', 'passwd', 'nobody']).code, 2);
+  });
+
+  it('adds a confidential client, printing its secret once and storing only a hash', async () => {
+    const r = cli(['client', 'add', 'forgejo', '--name', 'Forgejo', '--redirect-uri', 'https://git.example.org/user/oauth2/gatehouse/callback']);
+    assert.equal(r.code, 0, r.err);
+    const secret = /Client secret \(shown once\): (\S+)/.exec(r.out)?.[1];
+    assert.ok(secret);
+    const client = await withContext((ctx) => ctx.storage.clients.find('forgejo'));
+    assert.equal(client?.secretHash, sha256(secret));
+    assert.equal(client?.tokenEndpointAuthMethod, 'client_secret_basic');
+  });
+
+  it('refuses a client with an http redirect URI that is not loopback', () => {
+    const r = cli(['client', 'add', 'bad', '--name', 'Bad', '--redirect-uri', 'http://app.example.org/cb']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /https/);
+  });
+
+  it('lists users and clients, and never prints a secret there', () => {
+    const users = cli(['user', 'list']);
+    assert.match(users.out, /^carol\t.*\tcarol@example\.org\tadmin\tactive\tstaff$/m);
+    const clients = cli(['client', 'list']);
+    assert.match(clients.out, /^forgejo\tForgejo\tconfidential\texplicit\tlocal\t/m);
+    assert.doesNotMatch(clients.out + users.out, /\$argon2/);
+  });
+
+  it('prints usage for an unknown command and exits 2', () => {
+    const r = cli(['frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /Usage: gatehouse/);
+  });
+});
