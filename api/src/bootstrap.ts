@@ -27,6 +27,13 @@ export function clientFromRegistration(r: ClientRegistration, source: Client['so
   };
 }
 
+/** Deletes pending sign-ins, codes and refresh tokens whose time is up. */
+export async function purgeExpired(ctx: AppContext): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.storage.interactions.purgeExpired(now);
+  await ctx.storage.grants.purgeExpired(now);
+}
+
 export interface BootstrapResult {
   /** Set only when the first admin was created with a generated password. */
   generatedAdminPassword?: string;
@@ -40,8 +47,7 @@ export interface BootstrapResult {
 export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   const now = ctx.clock.now();
   await ctx.storage.clients.syncConfigClients(ctx.config.clients.map((c) => clientFromRegistration(c, 'config')), now);
-  await ctx.storage.interactions.purgeExpired(now);
-  await ctx.storage.grants.purgeExpired(now);
+  await purgeExpired(ctx);
   if ((await ctx.storage.users.count()) > 0) return { adminCreated: false };
 
   const generated = ctx.config.adminPassword ? undefined : ctx.random.token(18);

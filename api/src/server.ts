@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Config } from './config/schema.js';
-import { bootstrap, type BootstrapResult } from './bootstrap.js';
+import { bootstrap, purgeExpired, type BootstrapResult } from './bootstrap.js';
+
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 import { buildContext, type AppContext, type ContextOptions } from './context.js';
 import { createApp } from './app.js';
 
@@ -23,6 +25,10 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
+  const maintenance = setInterval(() => {
+    purgeExpired(ctx).catch((err: unknown) => ctx.log.error('purging expired records failed', err));
+  }, PURGE_INTERVAL_MS);
+  maintenance.unref();
   const { port } = server.address() as AddressInfo;
   return {
     ctx,
@@ -30,6 +36,7 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     boot,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async stop() {
+      clearInterval(maintenance);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

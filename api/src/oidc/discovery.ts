@@ -32,15 +32,15 @@ export function discoveryDocument(issuer: string): DiscoveryDocument {
 export function discoveryRouter(ctx: AppContext): Router {
   const router = Router();
   const discovery = JSON.stringify(discoveryDocument(ctx.config.issuer));
-  const publicJson = (body: string) => (_req: unknown, res: Response) => {
+  const publicJson = (body: string, type: string) => (_req: unknown, res: Response) => {
     res
       .set('Access-Control-Allow-Origin', '*')
       .set('Cross-Origin-Resource-Policy', 'cross-origin')
       .set('Cache-Control', 'public, max-age=300')
-      .type('json')
+      .type(type)
       .send(body);
   };
-  router.get('/.well-known/openid-configuration', publicJson(discovery));
-  router.get('/oauth2/jwks', (req, res) => publicJson(ctx.keys.jwksJson)(req, res.type('application/jwk-set+json')));
+  router.get('/.well-known/openid-configuration', publicJson(discovery, 'application/json'));
+  router.get('/oauth2/jwks', publicJson(ctx.keys.jwksJson, 'application/jwk-set+json'));
   return router;
 }
