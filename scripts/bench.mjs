@@ -12,14 +12,17 @@
 // Environment:
 //   BENCH_SECONDS      seconds per target (default 10)
 //   BENCH_CODES        codes to pre-mint for the code exchange (default 2500 × BENCH_SECONDS)
+//   BENCH_SERVER_NODE_ARGS  extra node flags for the server, space-separated, e.g.
+//                      "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS)
 //
 // Exit status: 1 when the server does not start, the setup fails or the server dies during
 // the run; 0 otherwise (non-2xx answers under load are reported, not fatal).
 
+/* global AbortSignal, performance, setInterval, clearInterval */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -121,7 +124,8 @@ function startServer(port) {
     ]),
   });
   // stdout (an audit line per token) goes to /dev/null; stderr is kept and shown on failure.
-  child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  child = spawn(process.execPath, [...nodeArgs, MAIN], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s) => {
     stderrBytes += Buffer.byteLength(s);
@@ -137,21 +141,36 @@ function serverGone() {
   return childExited !== null;
 }
 
-function peakRssMiB() {
+/** VmHWM (peak) or VmRSS (current) of the server in MiB, from /proc/<pid>/status. */
+function rssMiB(field = 'VmHWM') {
   try {
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+    const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1]);
     return Number.isFinite(kb) ? kb / 1024 : null;
   } catch {
     return null;
   }
 }
+const peakRssMiB = () => rssMiB('VmHWM');
+
+/** CPU seconds (user + system) the server has used so far, from /proc/<pid>/stat. */
+function cpuSeconds() {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+const CLK_TCK = 100; // USER_HZ on Linux
 
 async function waitReady(base) {
   const deadline = Date.now() + READY_TIMEOUT;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (serverGone()) throw new SetupError(`the server exited before it was ready (code ${childExited.code}, signal ${childExited.signal})`);
+    if (serverGone())
+      throw new SetupError(`the server exited before it was ready (code ${childExited.code}, signal ${childExited.signal})`);
     try {
       const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
@@ -285,7 +304,8 @@ async function exchangeCode(base, code) {
   return JSON.parse(body);
 }
 
-const codeBody = (code) => `grant_type=authorization_code&code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
+const codeBody = (code) =>
+  `grant_type=authorization_code&code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
 const refreshBody = (token) => `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}`;
 
 /** Runs `workers` concurrent loops of `task` until `until()` is true; errors are counted, first kept. */
@@ -322,6 +342,7 @@ function percentile(sorted, p) {
 // Measuring
 
 const results = [];
+let readyRss = null;
 
 /** Runs autocannon; the result row is added to `results`. */
 async function cannon(name, opts, { stopAfter, expectOk } = {}) {
@@ -341,6 +362,8 @@ async function cannon(name, opts, { stopAfter, expectOk } = {}) {
     };
   });
   process.stdout.write(`${name.padEnd(22)} … `);
+  const cpu0 = cpuSeconds();
+  const ownCpu0 = process.cpuUsage();
   const instance = autocannon({ connections: CONNECTIONS, pipelining: 1, duration: SECONDS, timeout: 10, ...opts, requests });
   // With `amount`, autocannon ignores the duration; stop it ourselves after the duration.
   const timer = stopAfter ? setTimeout(() => instance.stop(), stopAfter * 1000) : undefined;
@@ -360,6 +383,8 @@ async function cannon(name, opts, { stopAfter, expectOk } = {}) {
     statusCodes: Object.fromEntries(Object.entries(res.statusCodeStats).map(([k, v]) => [k, v.count])),
     seconds: res.duration,
     rss: peakRssMiB(),
+    cpu: cpuPercent(cpu0, res.duration),
+    clientCpu: ownCpuPercent(ownCpu0, res.duration),
     firstError,
     expectOk,
   };
@@ -368,11 +393,29 @@ async function cannon(name, opts, { stopAfter, expectOk } = {}) {
   return row;
 }
 
+function ownCpuPercent(since, seconds) {
+  const { user, system } = process.cpuUsage(since);
+  return seconds > 0 ? ((user + system) / 1e6 / seconds) * 100 : null;
+}
+
+/** Resource usage after a target: CPU of server and load generator, memory, system load. */
+function usage(r) {
+  return (
+    `server CPU ${fmt(r.cpu, 0)}%, bench CPU ${fmt(r.clientCpu, 0)}%, ` +
+    `server RSS ${fmt(rssMiB('VmRSS'), 0)} MiB (peak ${fmt(r.rss, 0)}), load ${loadavg()[0].toFixed(1)}`
+  );
+}
+
+function cpuPercent(cpu0, seconds) {
+  const cpu1 = cpuSeconds();
+  return cpu0 === null || cpu1 === null || !(seconds > 0) ? null : ((cpu1 - cpu0) / seconds) * 100;
+}
+
 function describeRow(r) {
   const codes = Object.entries(r.statusCodes ?? {})
     .map(([k, v]) => `${k}×${v}`)
     .join(' ');
-  return `${fmt(r.rps, 0)} req/s over ${r.seconds.toFixed(1)}s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, non-2xx ${r.non2xx}, socket errors ${r.errors} (timeouts ${r.timeouts}) [${codes}]${r.note ? `, ${r.note}` : ''}`;
+  return `${fmt(r.rps, 0)} req/s over ${r.seconds.toFixed(1)}s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, non-2xx ${r.non2xx}, socket errors ${r.errors} (timeouts ${r.timeouts}) [${codes}]; ${usage(r)}${r.note ? `, ${r.note}` : ''}`;
 }
 
 function fmt(n, digits) {
@@ -387,10 +430,16 @@ async function run() {
     '&response_type=code&scope=openid%20profile%20email%20groups&state=s&nonce=n';
 
   if (!existsSync(MAIN)) throw new SetupError(`${path.relative(ROOT, MAIN)} does not exist; build first (npm run bench builds it)`);
-  log(`Gatehouse benchmark: ${SECONDS}s per target, ${CONNECTIONS} connections, pipelining 1, node ${process.version}`);
+  log(
+    `Gatehouse benchmark: ${SECONDS}s per target, ${CONNECTIONS} connections, pipelining 1, node ${process.version}, ` +
+      `${cpus().length} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
   startServer(port);
   log(`server pid ${child.pid} on ${base}, data in ${dataDir}`);
   await waitReady(base);
+  readyRss = peakRssMiB();
 
   // --- Setup: sign in, prove the flow works, collect tokens --------------------------------
   const cookie = await signIn(base, authorizeUrl);
@@ -404,7 +453,10 @@ async function run() {
     throw new SetupError(`the token response lacks access_token, refresh_token or id_token: ${JSON.stringify(first).slice(0, 300)}`);
   }
   {
-    const res = await fetch(`${base}/oauth2/userinfo`, { headers: { authorization: `Bearer ${first.access_token}` }, signal: AbortSignal.timeout(SETUP_REQUEST_TIMEOUT) });
+    const res = await fetch(`${base}/oauth2/userinfo`, {
+      headers: { authorization: `Bearer ${first.access_token}` },
+      signal: AbortSignal.timeout(SETUP_REQUEST_TIMEOUT),
+    });
     await expectStatus(res, 200, 'GET /oauth2/userinfo');
     await res.arrayBuffer();
   }
@@ -428,6 +480,8 @@ async function run() {
   process.stdout.write(`minting ${CODES} codes with ${CONNECTIONS} fetch workers … `);
   const codes = [];
   const mintDeadline = performance.now() + MINT_TIME_LIMIT * 1000;
+  const mintCpu0 = cpuSeconds();
+  const mintOwn0 = process.cpuUsage();
   const mint = await workerPool(
     CONNECTIONS,
     () => codes.length >= CODES || performance.now() > mintDeadline,
@@ -435,14 +489,7 @@ async function run() {
   );
   codes.length = Math.min(codes.length, CODES);
   const mintSorted = mint.latencies.sort((a, b) => a - b);
-  log(
-    `${codes.length} in ${mint.seconds.toFixed(1)}s (${fmt(mint.ok / mint.seconds, 0)} authorize/s, p50 ${fmt(percentile(mintSorted, 50), 1)} ms, ` +
-      `p99 ${fmt(percentile(mintSorted, 99), 1)} ms, failures ${mint.failed}), peak RSS ${fmt(peakRssMiB(), 0)} MiB`,
-  );
-  if (mint.failed > 0) log(`   first minting failure: ${mint.firstError}`);
-  if (serverGone()) throw new SetupError('the server died while minting codes');
-  if (codes.length < CONNECTIONS) throw new SetupError(`only ${codes.length} codes could be minted`);
-  results.push({
+  const mintRow = {
     name: 'authorize (minting)',
     rps: mint.ok / mint.seconds,
     p50: percentile(mintSorted, 50),
@@ -451,9 +498,19 @@ async function run() {
     errors: 0,
     seconds: mint.seconds,
     rss: peakRssMiB(),
+    cpu: cpuPercent(mintCpu0, mint.seconds),
+    clientCpu: ownCpuPercent(mintOwn0, mint.seconds),
     firstError: mint.firstError,
     expectOk: true,
-  });
+  };
+  results.push(mintRow);
+  log(
+    `${codes.length} in ${mint.seconds.toFixed(1)}s: ${fmt(mintRow.rps, 0)} authorize/s, p50 ${fmt(mintRow.p50, 1)} ms, ` +
+      `p99 ${fmt(mintRow.p99, 1)} ms, failures ${mint.failed}; ${usage(mintRow)}`,
+  );
+  if (mint.failed > 0) log(`   first minting failure: ${mint.firstError}`);
+  if (serverGone()) throw new SetupError('the server died while minting codes');
+  if (codes.length < CONNECTIONS) throw new SetupError(`only ${codes.length} codes could be minted`);
 
   const mintedCount = codes.length;
   const exchange = await cannon(
@@ -529,6 +586,8 @@ async function run() {
   // --- f: full code round trip: authorize (signed in) → code → token -----------------------
   process.stdout.write(`${'code round trip'.padEnd(22)} … `);
   const end = performance.now() + SECONDS * 1000;
+  const tripCpu0 = cpuSeconds();
+  const tripOwn0 = process.cpuUsage();
   const trip = await workerPool(
     CONNECTIONS,
     () => performance.now() >= end,
@@ -548,16 +607,20 @@ async function run() {
     timeouts: 0,
     seconds: trip.seconds,
     rss: peakRssMiB(),
+    cpu: cpuPercent(tripCpu0, trip.seconds),
+    clientCpu: ownCpuPercent(tripOwn0, trip.seconds),
     firstError: trip.firstError,
     expectOk: true,
   };
   results.push(tripRow);
-  log(`${fmt(tripRow.rps, 0)} round trips/s over ${trip.seconds.toFixed(1)}s, p50 ${fmt(tripRow.p50, 1)} ms, p99 ${fmt(tripRow.p99, 1)} ms, failed ${trip.failed}`);
+  log(
+    `${fmt(tripRow.rps, 0)} round trips/s over ${trip.seconds.toFixed(1)}s, p50 ${fmt(tripRow.p50, 1)} ms, p99 ${fmt(tripRow.p99, 1)} ms, failed ${trip.failed}; ${usage(tripRow)}`,
+  );
   if (serverGone()) throw new SetupError('the server died during the round-trip benchmark');
 }
 
 function printTable() {
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB', 'node-oidc-provider req/s'];
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB', 'server CPU %', 'node-oidc-provider req/s'];
   const rows = results.map((r) => [
     r.name,
     fmt(r.rps, 0),
@@ -565,6 +628,7 @@ function printTable() {
     fmt(r.p99, 1),
     String(r.non2xx + (r.errors ?? 0)),
     fmt(r.rss, 0),
+    fmt(r.cpu, 0),
     REFERENCE[r.name] ? String(REFERENCE[r.name]) : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -576,12 +640,20 @@ function printTable() {
   log('');
   log(`${CONNECTIONS} connections, ${SECONDS}s per target. errors = non-2xx answers + socket errors/timeouts`);
   log('(for "authorize (minting)" and "code round trip": failed iterations). Peak RSS is the');
-  log("server's VmHWM after each target, i.e. the high-water mark so far, not per target.");
+  log("server's VmHWM after each target, i.e. the high-water mark so far, not per target;");
+  log(`it was ${fmt(readyRss, 0)} MiB once the server was ready. Server CPU % = server CPU time / wall time`);
+  log('(100 = one core; above 100 when crypto runs on the libuv thread pool). The load generator runs on');
+  log(
+    `the same machine; load average now ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs.`,
+  );
   log('"authorize (minting)" is the code-minting phase (signed-in authorize GETs via fetch), for information.');
   log('Reference: node-oidc-provider on one core: 4,600 discovery, 18,000 JWKS, 7,000 userinfo,');
   log('730 rotating refresh and 900 full code round trips per second.');
 
   for (const r of results) {
+    if (r.note) log(`\nnote: ${r.name}: ${r.note}`);
     if ((r.non2xx > 0 || r.errors > 0) && r.expectOk) {
       log(`\nWARNING: ${r.name}: ${r.non2xx} non-2xx/failed, ${r.errors ?? 0} socket errors; this means a bug or a bad setup.`);
       if (r.firstError) log(`  first error: ${r.firstError}`);

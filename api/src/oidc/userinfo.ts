@@ -34,9 +34,10 @@ export function userinfoRouter(ctx: AppContext): Router {
     try {
       const token = bearerToken(req);
       if (!token) {
-        // RFC 6750 §3.1: no error code when the request has no authentication at all.
+        // RFC 6750 §3.1: no error information when the request has no authentication at all;
+        // the challenge alone tells the client to send a Bearer token.
         challenge(res, realm);
-        res.status(401).json({ error: 'invalid_request', error_description: 'An access token is required.' });
+        res.status(401).end();
         return;
       }
       const now = ctx.clock.now();

@@ -1,8 +1,8 @@
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { decodeJwt } from 'jose';
-import { InteractionView, SCOPE_DESCRIPTIONS } from '@gatehouse/shared';
+import { CSRF_HEADER, CSRF_HEADER_VALUE, InteractionView, SCOPE_DESCRIPTIONS, type InteractionNext } from '@gatehouse/shared';
 import {
   ISSUER,
   PASSWORD,
@@ -34,12 +34,15 @@ const publicParams = (extra: Record<string, string | undefined> = {}) => ({
   ...extra,
 });
 
-const EXPIRED = { error: { code: 'interaction_expired' } };
-
 function assertExpired(res: { status: number; body: unknown }): void {
   assert.equal(res.status, 404);
-  assert.partialDeepStrictEqual?.(res.body, EXPIRED);
-  assert.equal((res.body as typeof EXPIRED).error.code, 'interaction_expired');
+  assert.equal((res.body as { error: { code: string } }).error.code, 'interaction_expired');
+}
+
+/** The URL an interaction step says to resume at. */
+function redirectOf(next: InteractionNext): string {
+  assert.equal(next.next, 'redirect');
+  return (next as { location: string }).location;
 }
 
 /** The redirect straight from GET /oauth2/authorize, without any screen in between. */
@@ -55,16 +58,20 @@ async function authTime(h: Harness, code: string | null): Promise<number> {
 }
 
 describe('interaction API', () => {
+  // Consent is remembered per user, so every test starts from a fresh database.
   let h: Harness;
-  before(async () => {
+  beforeEach(async () => {
     h = await harness();
   });
-  after(() => h.close());
+  afterEach(() => h.close());
 
   describe('GET /api/v1/interactions/:id', () => {
     it('describes the pending request: client, prompt, scopes and login hint', async () => {
       const agent = browser(h);
-      const { id, screen } = await startInteraction(agent, confidentialParams({ login_hint: 'alice@example.org', scope: 'openid profile email groups unknown' }));
+      const { id, screen } = await startInteraction(
+        agent,
+        confidentialParams({ login_hint: 'alice@example.org', scope: 'openid profile email groups unknown' }),
+      );
       assert.equal(screen, '/login');
       const res = await agent.get(`/api/v1/interactions/${id}`).expect(200);
       assert.equal(res.headers['cache-control'], 'no-store');
@@ -97,17 +104,12 @@ describe('interaction API', () => {
     });
 
     it('answers interaction_expired once the interaction has expired', async () => {
-      const x = await harness();
-      try {
-        const agent = browser(x);
-        const { id } = await startInteraction(agent, confidentialParams());
-        await agent.get(`/api/v1/interactions/${id}`).expect(200);
-        x.clock.advance(x.ctx.config.ttl.interaction);
-        assertExpired(await agent.get(`/api/v1/interactions/${id}`));
-        assertExpired(await agent.post(`/api/v1/interactions/${id}/login`).set(csrf).send({ username: 'alice', password: PASSWORD }));
-      } finally {
-        await x.close();
-      }
+      const agent = browser(h);
+      const { id } = await startInteraction(agent, confidentialParams());
+      await agent.get(`/api/v1/interactions/${id}`).expect(200);
+      h.clock.advance(h.ctx.config.ttl.interaction + 1);
+      assertExpired(await agent.get(`/api/v1/interactions/${id}`));
+      assertExpired(await agent.post(`/api/v1/interactions/${id}/login`).set(csrf).send({ username: 'alice', password: PASSWORD }));
     });
   });
 
@@ -115,13 +117,21 @@ describe('interaction API', () => {
     it('answers a wrong password and an unknown username alike, and audits the failure', async () => {
       const agent = browser(h);
       const { id } = await startInteraction(agent, confidentialParams());
-      const wrong = await agent.post(`/api/v1/interactions/${id}/login`).set(csrf).send({ username: 'alice', password: 'not-the-password' });
-      const unknown = await agent.post(`/api/v1/interactions/${id}/login`).set(csrf).send({ username: 'mallory', password: 'not-the-password' });
+      const wrong = await agent
+        .post(`/api/v1/interactions/${id}/login`)
+        .set(csrf)
+        .send({ username: 'alice', password: 'not-the-password' });
+      const unknown = await agent
+        .post(`/api/v1/interactions/${id}/login`)
+        .set(csrf)
+        .send({ username: 'mallory', password: 'not-the-password' });
       assert.equal(wrong.status, 401);
       assert.equal(wrong.body.error.code, 'invalid_credentials');
       assert.equal(unknown.status, wrong.status);
       assert.deepEqual(unknown.body, wrong.body);
-      assert.ok(h.audit.some((l) => l.includes('event=login_failure') && l.includes('user=user-alice') && l.includes('reason=bad_password')));
+      assert.ok(
+        h.audit.some((l) => l.includes('event=login_failure') && l.includes('user=user-alice') && l.includes('reason=bad_password')),
+      );
       assert.ok(h.audit.some((l) => l.includes('event=login_failure') && l.includes('login=mallory') && l.includes('reason=unknown_user')));
       await agent.get('/api/v1/session').expect(401);
     });
@@ -141,9 +151,16 @@ describe('interaction API', () => {
       const body = { username: 'alice', password: PASSWORD };
       const noHeader = await agent.post(`/api/v1/interactions/${id}/login`).set('Origin', ISSUER).send(body).expect(403);
       assert.equal(noHeader.body.error.code, 'csrf_rejected');
-      const foreign = await agent.post(`/api/v1/interactions/${id}/login`).set({ ...csrf, Origin: 'https://evil.example' }).send(body).expect(403);
+      const foreign = await agent
+        .post(`/api/v1/interactions/${id}/login`)
+        .set({ ...csrf, Origin: 'https://evil.example' })
+        .send(body)
+        .expect(403);
       assert.equal(foreign.body.error.code, 'csrf_rejected');
-      const crossSite = await agent.post(`/api/v1/interactions/${id}/login`).set({ ...csrf, Origin: undefined as never, 'Sec-Fetch-Site': 'cross-site' }).send(body);
+      const crossSite = await agent
+        .post(`/api/v1/interactions/${id}/login`)
+        .set({ [CSRF_HEADER]: CSRF_HEADER_VALUE, 'Sec-Fetch-Site': 'cross-site' })
+        .send(body);
       assert.equal(crossSite.status, 403);
 
       await agent.get('/api/v1/session').expect(401);
@@ -160,10 +177,9 @@ describe('interaction API', () => {
       const view = InteractionView.parse((await agent.get(`/api/v1/interactions/${id}`).expect(200)).body);
       assert.equal(view.prompt, 'consent');
       assert.deepEqual(view.user, { username: 'alice', name: 'Alice Liddell' });
-      const next = await submitConsent(agent, id, true);
-      assert.equal(next.next, 'redirect');
-      assert.ok(next.next === 'redirect' && next.location === `${ISSUER}/oauth2/authorize/${id}`);
-      const url = await resume(agent, next.location);
+      const location = redirectOf(await submitConsent(agent, id, true));
+      assert.equal(location, `${ISSUER}/oauth2/authorize/${id}`);
+      const url = await resume(agent, location);
       assert.ok(url.searchParams.get('code'));
       assert.equal(url.searchParams.get('state'), 'state-123');
       assert.ok(h.audit.some((l) => l.includes('event=consent_grant') && l.includes('client=grafana')));
@@ -173,13 +189,21 @@ describe('interaction API', () => {
       const agent = browser(h);
       const { id } = await startInteraction(agent, confidentialParams());
       await submitLogin(agent, id);
-      const next = await submitConsent(agent, id, false);
-      assert.equal(next.next, 'redirect');
-      const url = await resume(agent, next.next === 'redirect' ? next.location : '');
+      const url = await resume(agent, redirectOf(await submitConsent(agent, id, false)));
       assert.equal(url.searchParams.get('error'), 'access_denied');
       assert.equal(url.searchParams.get('state'), 'state-123');
       assert.equal(url.searchParams.get('code'), null);
       // Nothing was remembered: the next request asks again.
+      assert.equal((await direct(agent, confidentialParams())).pathname, '/consent');
+    });
+
+    it('answers a repeated decision after a denial with the way back, not an error', async () => {
+      const agent = browser(h);
+      const { id } = await startInteraction(agent, confidentialParams());
+      await submitLogin(agent, id);
+      await submitConsent(agent, id, false);
+      const again = await submitConsent(agent, id, true);
+      assert.equal((await resume(agent, redirectOf(again))).searchParams.get('error'), 'access_denied');
       assert.equal((await direct(agent, confidentialParams())).pathname, '/consent');
     });
 
@@ -209,8 +233,7 @@ describe('interaction API', () => {
       const agent = browser(h);
       const { id } = await startInteraction(agent, publicParams());
       const next = await submitLogin(agent, id);
-      assert.equal(next.next, 'redirect');
-      assert.ok((await resume(agent, next.next === 'redirect' ? next.location : '')).searchParams.get('code'));
+      assert.ok((await resume(agent, redirectOf(next))).searchParams.get('code'));
       assert.ok((await direct(agent, publicParams({ prompt: 'consent', scope: 'openid profile email groups' }))).searchParams.get('code'));
     });
 
@@ -232,42 +255,34 @@ describe('interaction API', () => {
       const view = InteractionView.parse((await agent.get(`/api/v1/interactions/${id}`).expect(200)).body);
       assert.equal(view.user?.username, 'alice');
       const next = await submitLogin(agent, id);
-      assert.equal(next.next, 'redirect');
-      assert.ok((await resume(agent, next.next === 'redirect' ? next.location : '')).searchParams.get('code'));
+      assert.ok((await resume(agent, redirectOf(next))).searchParams.get('code'));
     });
 
     it('shows the login screen for max_age=0 even right after signing in', async () => {
       const agent = browser(h);
       await authorize(agent, publicParams());
-      assert.equal((await direct(agent, publicParams({ max_age: '0' }))).pathname, '/login');
+      const { id, screen } = await startInteraction(agent, publicParams({ max_age: '0' }));
+      assert.equal(screen, '/login');
+      const next = await submitLogin(agent, id);
+      assert.ok((await resume(agent, redirectOf(next))).searchParams.get('code'));
     });
 
     it('shows the login screen when the sign-in is older than max_age, and not when it is recent', async () => {
-      const x = await harness();
-      try {
-        const agent = browser(x);
-        await authorize(agent, publicParams());
-        x.clock.advance(120);
-        assert.ok((await direct(agent, publicParams({ max_age: '3600' }))).searchParams.get('code'));
-        assert.equal((await direct(agent, publicParams({ max_age: '60' }))).pathname, '/login');
-      } finally {
-        await x.close();
-      }
+      const agent = browser(h);
+      await authorize(agent, publicParams());
+      h.clock.advance(120);
+      assert.ok((await direct(agent, publicParams({ max_age: '3600' }))).searchParams.get('code'));
+      assert.equal((await direct(agent, publicParams({ max_age: '60' }))).pathname, '/login');
     });
 
     it('moves auth_time forward in the ID token after a forced re-login', async () => {
-      const x = await harness();
-      try {
-        const agent = browser(x);
-        const first = await authTime(x, (await authorize(agent, confidentialParams())).searchParams.get('code'));
-        assert.equal(first, x.clock.now());
-        x.clock.advance(300);
-        assert.equal(await authTime(x, (await direct(agent, confidentialParams())).searchParams.get('code')), first);
-        const again = await authorize(agent, confidentialParams({ prompt: 'login' }));
-        assert.equal(await authTime(x, again.searchParams.get('code')), first + 300);
-      } finally {
-        await x.close();
-      }
+      const agent = browser(h);
+      const first = await authTime(h, (await authorize(agent, confidentialParams())).searchParams.get('code'));
+      assert.equal(first, h.clock.now());
+      h.clock.advance(300);
+      assert.equal(await authTime(h, (await direct(agent, confidentialParams())).searchParams.get('code')), first);
+      const again = await authorize(agent, confidentialParams({ prompt: 'login' }));
+      assert.equal(await authTime(h, again.searchParams.get('code')), first + 300);
     });
   });
 
@@ -295,9 +310,7 @@ describe('interaction API', () => {
       const agent = browser(h);
       const { id } = await startInteraction(agent, confidentialParams());
       await submitLogin(agent, id);
-      const next = await submitConsent(agent, id);
-      assert.equal(next.next, 'redirect');
-      const location = next.next === 'redirect' ? next.location : '';
+      const location = redirectOf(await submitConsent(agent, id));
       assert.ok((await resume(agent, location)).searchParams.get('code'));
       const again = await agent.get(local(location));
       assert.equal(again.status, 400);

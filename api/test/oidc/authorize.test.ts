@@ -1,16 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import {
-  ISSUER,
-  authorize,
-  authorizeQuery,
-  browser,
-  confidentialParams,
-  harness,
-  pkce,
-  type Harness,
-} from '../helpers/harness.js';
+import { ISSUER, authorize, authorizeQuery, browser, confidentialParams, harness, pkce, type Harness } from '../helpers/harness.js';
 
 const CB = 'http://127.0.0.1:8000/cb';
 const publicParams = (extra: Record<string, string | undefined> = {}) => ({
@@ -94,7 +85,12 @@ describe('authorization endpoint', () => {
     it('shows an error page when client_id or redirect_uri is repeated', async () => {
       assertErrorPage(await request(h.app).get(`${authorizeQuery(confidentialParams())}&client_id=grafana`));
       assertErrorPage(await request(h.app).get(`${authorizeQuery(confidentialParams())}&redirect_uri=${encodeURIComponent(CB)}`));
-      const afterAnother = new URLSearchParams([['scope', 'openid'], ['scope', 'email'], ...Object.entries(confidentialParams()), ['client_id', 'cli']]);
+      const afterAnother = new URLSearchParams([
+        ['scope', 'openid'],
+        ['scope', 'email'],
+        ...Object.entries(confidentialParams()),
+        ['client_id', 'cli'],
+      ]);
       assertErrorPage(await request(h.app).get(`/oauth2/authorize?${afterAnother}`));
     });
 
@@ -205,7 +201,9 @@ describe('authorization endpoint', () => {
       assert.equal(`${url.origin}${url.pathname}`, `${ISSUER}/oauth2/authorize`);
       assert.deepEqual(Object.fromEntries(url.searchParams), params);
 
-      const next = await browser(h).get(url.pathname + url.search).expect(303);
+      const next = await browser(h)
+        .get(url.pathname + url.search)
+        .expect(303);
       assert.equal(new URL(next.headers.location!).pathname, '/login');
     });
 
@@ -238,15 +236,20 @@ describe('authorization endpoint', () => {
     });
 
     it("keeps the redirect_uri's own query parameters, on success and on error", async () => {
-      const uri = 'http://127.0.0.1:8000/cb?tenant=acme&lang=en';
-      const q = await harness({ clients: [{ client_id: 'q', client_secret: 'q'.repeat(32), name: 'Q', redirect_uris: [uri], consent: 'implicit' }] });
+      const uri = 'http://127.0.0.1:8000/cb?tenant=acme&lang=en&q=a%20b';
+      const q = await harness({
+        clients: [{ client_id: 'q', client_secret: 'q'.repeat(32), name: 'Q', redirect_uris: [uri], consent: 'implicit' }],
+      });
       try {
         const ok = await authorize(browser(q), confidentialParams({ client_id: 'q', redirect_uri: uri }));
         assert.equal(ok.searchParams.get('tenant'), 'acme');
         assert.equal(ok.searchParams.get('lang'), 'en');
         assert.ok(ok.searchParams.get('code'));
+        assert.ok(ok.href.startsWith(`${uri}&`), `the registered query is kept byte for byte: ${ok.href}`);
 
-        const res = await request(q.app).get(authorizeQuery(confidentialParams({ client_id: 'q', redirect_uri: uri, scope: 'email' }))).expect(303);
+        const res = await request(q.app)
+          .get(authorizeQuery(confidentialParams({ client_id: 'q', redirect_uri: uri, scope: 'email' })))
+          .expect(303);
         const err = new URL(res.headers.location!);
         assert.equal(err.searchParams.get('tenant'), 'acme');
         assert.equal(err.searchParams.get('error'), 'invalid_scope');
@@ -261,8 +264,9 @@ describe('authorization endpoint', () => {
       ['a redirect', confidentialParams()],
       ['an error page', confidentialParams({ client_id: 'nobody' })],
     ] as const) {
-      it(`sends no-referrer, a CSP and nosniff on ${what}`, async () => {
+      it(`sends no-referrer, a CSP, nosniff and no-store on ${what}`, async () => {
         const res = await get(params);
+        assert.equal(res.headers['cache-control'], 'no-store');
         assert.equal(res.headers['referrer-policy'], 'no-referrer');
         assert.match(res.headers['content-security-policy'] ?? '', /default-src 'none'/);
         assert.match(res.headers['content-security-policy'] ?? '', /frame-ancestors 'none'/);

@@ -44,8 +44,22 @@ describe('token endpoint: client authentication and request shape', () => {
       clients: [
         CONFIDENTIAL,
         PUBLIC,
-        { client_id: 'poster', client_secret: POST_SECRET, name: 'Poster', redirect_uris: [REDIRECT], consent: 'implicit', token_endpoint_auth_method: 'client_secret_post' },
-        { client_id: 'no-refresh', client_secret: SECRET, name: 'No refresh', redirect_uris: [REDIRECT], consent: 'implicit', grant_types: ['authorization_code'] },
+        {
+          client_id: 'poster',
+          client_secret: POST_SECRET,
+          name: 'Poster',
+          redirect_uris: [REDIRECT],
+          consent: 'implicit',
+          token_endpoint_auth_method: 'client_secret_post',
+        },
+        {
+          client_id: 'no-refresh',
+          client_secret: SECRET,
+          name: 'No refresh',
+          redirect_uris: [REDIRECT],
+          consent: 'implicit',
+          grant_types: ['authorization_code'],
+        },
         { client_id: ODD_ID, client_secret: ODD_SECRET, name: 'Odd', redirect_uris: [REDIRECT], consent: 'implicit' },
       ],
     });
@@ -65,7 +79,12 @@ describe('token endpoint: client authentication and request shape', () => {
     return value;
   }
 
-  const exchange = (c: string, extra: Record<string, string> = {}) => ({ grant_type: 'authorization_code', code: c, redirect_uri: REDIRECT, ...extra });
+  const exchange = (c: string, extra: Record<string, string> = {}) => ({
+    grant_type: 'authorization_code',
+    code: c,
+    redirect_uri: REDIRECT,
+    ...extra,
+  });
 
   describe('confidential clients', () => {
     it('accepts client_secret_basic for a client registered for it', async () => {
@@ -134,7 +153,13 @@ describe('token endpoint: client authentication and request shape', () => {
       code_challenge_method: 'S256',
       state: 's',
     });
-    const cliExchange = (c: string, extra: Record<string, string> = {}) => ({ grant_type: 'authorization_code', code: c, redirect_uri: CLI_REDIRECT, client_id: 'cli', ...extra });
+    const cliExchange = (c: string, extra: Record<string, string> = {}) => ({
+      grant_type: 'authorization_code',
+      code: c,
+      redirect_uri: CLI_REDIRECT,
+      client_id: 'cli',
+      ...extra,
+    });
 
     it('accepts none with a PKCE code_verifier', async () => {
       const { challenge, verifier } = pkce();
@@ -158,10 +183,30 @@ describe('token endpoint: client authentication and request shape', () => {
   describe('request shape', () => {
     const auth = basic('grafana', SECRET);
     const cases: { name: string; send: () => request.Test; status: number; error: string }[] = [
-      { name: 'a missing grant_type', send: () => token({ code: 'c', redirect_uri: REDIRECT }, auth), status: 400, error: 'invalid_request' },
-      { name: 'the password grant', send: () => token({ grant_type: 'password', username: 'alice', password: 'x' }, auth), status: 400, error: 'unsupported_grant_type' },
-      { name: 'the client_credentials grant', send: () => token({ grant_type: 'client_credentials' }, auth), status: 400, error: 'unsupported_grant_type' },
-      { name: 'a grant_type named like an Object property', send: () => token({ grant_type: 'constructor' }, auth), status: 400, error: 'unsupported_grant_type' },
+      {
+        name: 'a missing grant_type',
+        send: () => token({ code: 'c', redirect_uri: REDIRECT }, auth),
+        status: 400,
+        error: 'invalid_request',
+      },
+      {
+        name: 'the password grant',
+        send: () => token({ grant_type: 'password', username: 'alice', password: 'x' }, auth),
+        status: 400,
+        error: 'unsupported_grant_type',
+      },
+      {
+        name: 'the client_credentials grant',
+        send: () => token({ grant_type: 'client_credentials' }, auth),
+        status: 400,
+        error: 'unsupported_grant_type',
+      },
+      {
+        name: 'a grant_type named like an Object property',
+        send: () => token({ grant_type: 'constructor' }, auth),
+        status: 400,
+        error: 'unsupported_grant_type',
+      },
       {
         name: 'refresh_token from a client registered without that grant',
         send: () => token({ grant_type: 'refresh_token', refresh_token: 'r' }, basic('no-refresh', SECRET)),
@@ -170,7 +215,12 @@ describe('token endpoint: client authentication and request shape', () => {
       },
       {
         name: 'a JSON body',
-        send: () => request(h.app).post('/oauth2/token').set('Authorization', auth).type('json').send({ grant_type: 'authorization_code', code: 'c', redirect_uri: REDIRECT }),
+        send: () =>
+          request(h.app)
+            .post('/oauth2/token')
+            .set('Authorization', auth)
+            .type('json')
+            .send({ grant_type: 'authorization_code', code: 'c', redirect_uri: REDIRECT }),
         status: 400,
         error: 'invalid_request',
       },
@@ -180,7 +230,12 @@ describe('token endpoint: client authentication and request shape', () => {
         status: 400,
         error: 'invalid_request',
       },
-      { name: 'a body over the size limit', send: () => token({ grant_type: 'authorization_code', code: 'x'.repeat(20_000) }, auth), status: 400, error: 'invalid_request' },
+      {
+        name: 'a body over the size limit',
+        send: () => token({ grant_type: 'authorization_code', code: 'x'.repeat(20_000) }, auth),
+        status: 400,
+        error: 'invalid_request',
+      },
       { name: 'GET', send: () => request(h.app).get('/oauth2/token'), status: 405, error: 'invalid_request' },
     ];
     for (const c of cases) {
@@ -223,9 +278,14 @@ describe('token endpoint: client authentication and request shape', () => {
       const failures = h.audit.slice(from).filter((l) => /\bevent=token_failure\b/.test(l) && /\berror=invalid_client\b/.test(l));
       assert.equal(failures.length, 2, h.audit.slice(from).join('\n'));
       assert.ok(failures.every((l) => /\boutcome=failure\b/.test(l)));
+      assert.match(failures[0]!, /\bclient=grafana\b/, 'the client named in Basic credentials is recorded');
+      assert.match(failures[1]!, /\bclient=poster\b/);
       assert.ok(h.audit.length > failures.length, 'successful exchanges were audited too');
       for (const secret of [wrongBasic, wrongPost, SECRET, POST_SECRET, ODD_SECRET, formEncode(ODD_SECRET)]) {
-        assert.ok(h.audit.every((l) => !l.includes(secret)), `an audit line contains ${secret}`);
+        assert.ok(
+          h.audit.every((l) => !l.includes(secret)),
+          `an audit line contains ${secret}`,
+        );
       }
     });
   });

@@ -1,5 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../context.js';
+import { noStore } from '../../http/no-store.js';
 import { browserBinding, loadInteraction, screenUrl } from '../../interaction/browser.js';
 import type { Interaction } from '../../storage/interactions.js';
 import { InvalidRequest, OAuthError } from '../errors.js';
@@ -17,6 +18,8 @@ import { trustTarget, validateRequest } from './validate.js';
  */
 export function authorizeRouter(ctx: AppContext): Router {
   const router = Router();
+  // Authorization responses carry codes and per-user decisions: never cache them.
+  router.use('/oauth2/authorize', noStore);
 
   async function answer(req: Request, res: Response, run: (target: (t: TrustedTarget) => void) => Promise<void>) {
     let target: TrustedTarget | undefined;

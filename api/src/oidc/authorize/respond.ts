@@ -4,13 +4,18 @@ import type { Session } from '../../storage/sessions.js';
 import type { OAuthError } from '../errors.js';
 import type { AuthorizeRequest, TrustedTarget } from './request.js';
 
+/**
+ * Appends the response to the registered redirect URI. RFC 6749 §3.1.2: its own query is
+ * retained as registered, byte for byte, so the string is extended rather than re-serialized.
+ */
 function redirectWith(target: TrustedTarget, issuer: string, params: Record<string, string>): string {
-  const url = new URL(target.redirectUri);
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  if (target.state !== undefined) url.searchParams.set('state', target.state);
+  const query = new URLSearchParams(params);
+  if (target.state !== undefined) query.set('state', target.state);
   // RFC 9207: the issuer identifies who answered, against mix-up attacks.
-  url.searchParams.set('iss', issuer);
-  return url.toString();
+  query.set('iss', issuer);
+  const uri = target.redirectUri;
+  const separator = !uri.includes('?') ? '?' : uri.endsWith('?') || uri.endsWith('&') ? '' : '&';
+  return `${uri}${separator}${query}`;
 }
 
 /** RFC 6749 §4.1.2.1 error response, with state and iss. */

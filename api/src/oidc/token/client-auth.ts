@@ -19,6 +19,19 @@ function decodeBasic(header: string): { id: string; secret: string } {
   }
 }
 
+/** The client a request claims to be, for the audit trail of a failed request. */
+export function claimedClientId(req: Request, body: Record<string, string>): string | null {
+  const header = req.get('authorization');
+  if (header && /^basic /i.test(header)) {
+    try {
+      return decodeBasic(header).id;
+    } catch {
+      return null;
+    }
+  }
+  return body.client_id ?? null;
+}
+
 /**
  * Client authentication at the token endpoint (RFC 6749 §2.3, OIDC Core §9):
  * - exactly one method per request; it must be the one the client registered

@@ -5,7 +5,7 @@ import { limitPerIp } from '../../http/rate-limit.js';
 import { singleValued } from '../../http/validate.js';
 import { OAuthError, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import { sendOAuthError } from '../error-response.js';
-import { InvalidClientBasic, authenticateClient } from './client-auth.js';
+import { InvalidClientBasic, authenticateClient, claimedClientId } from './client-auth.js';
 import { exchangeCode } from './grants/authorization-code.js';
 import { refresh } from './grants/refresh-token.js';
 
@@ -24,11 +24,14 @@ export function tokenRouter(ctx: AppContext): Router {
 
   router.post('/oauth2/token', noStore, limiter, express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     const ip = req.ip ?? null;
+    let body: Record<string, string> = {};
     try {
       if (!req.is('application/x-www-form-urlencoded')) {
         throw new InvalidRequest('The body must be application/x-www-form-urlencoded.');
       }
-      const { values: body, repeated } = singleValued(req.body);
+      const parsed = singleValued(req.body);
+      body = parsed.values;
+      const { repeated } = parsed;
       if (repeated) throw new InvalidRequest(`${repeated} was given more than once.`);
       const client = await authenticateClient(ctx, req, body);
       const grantType = body.grant_type;
@@ -39,7 +42,7 @@ export function tokenRouter(ctx: AppContext): Router {
     } catch (err) {
       if (err instanceof OAuthError) {
         if (err.error === 'invalid_client' || err.error === 'invalid_grant') {
-          await ctx.audit.record({ event: 'token_failure', clientId: req.body?.client_id ?? null, ip, detail: { error: err.error, reason: err.description } }, ctx.clock.now());
+          await ctx.audit.record({ event: 'token_failure', clientId: claimedClientId(req, body), ip, detail: { error: err.error, reason: err.description } }, ctx.clock.now());
         }
         if (err instanceof InvalidClientBasic) res.set('WWW-Authenticate', `Basic realm="${ctx.config.issuer}"`);
       } else {
