@@ -11,6 +11,7 @@ import { oauthErrorHandler } from './oidc/error-response.js';
 import { tokenRouter } from './oidc/token/index.js';
 import { userinfoRouter } from './oidc/userinfo.js';
 import { sessionRouter } from './session/routes.js';
+import { DEFAULT_WEB_DIR, spaRouter } from './web/spa.js';
 
 /** CORS for the endpoints browser-based clients call directly; no cookies are involved there. */
 const corsPaths = ['/oauth2/token', '/oauth2/userinfo'];
@@ -59,10 +60,14 @@ export function createApp(ctx: AppContext): express.Express {
     }),
   );
   routes.use(authorizeRouter(ctx));
-  routes.use(interactionRouter(ctx));
-  routes.use(sessionRouter(ctx));
+  const loginLimit = limitPerIp(ctx.config.rateLimit.login, ctx.config.rateLimit.windowSeconds, (_req, _res, next) =>
+    next(new ApiError('rate_limited', 429, 'Too many attempts. Wait a moment and try again.')),
+  );
+  routes.use(interactionRouter(ctx, loginLimit));
+  routes.use(sessionRouter(ctx, loginLimit));
   routes.use('/api', (_req, _res, next) => next(ApiError.notFound('No such API endpoint.')));
   routes.use('/api', apiErrorHandler(ctx.log));
+  routes.use(spaRouter(ctx.config.webDir ?? DEFAULT_WEB_DIR));
 
   const base = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
   app.use(base || '/', routes);

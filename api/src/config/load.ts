@@ -8,6 +8,7 @@ export const ENV_VARS: Record<string, string[]> = {
   GATEHOUSE_HOST: ['host'],
   GATEHOUSE_ISSUER: ['issuer'],
   GATEHOUSE_DATA_DIR: ['dataDir'],
+  GATEHOUSE_WEB_DIR: ['webDir'],
   GATEHOUSE_SECRET_KEY: ['secretKey'],
   GATEHOUSE_ADMIN_PASSWORD: ['adminPassword'],
   GATEHOUSE_CLIENTS: ['clients'],

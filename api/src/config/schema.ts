@@ -28,6 +28,8 @@ export const ConfigSchema = z
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
     dataDir: z.string().min(1).default('./data'),
+    /** The built SPA; defaults to web/build in this repository. */
+    webDir: z.string().min(1).optional(),
     /** 32 bytes, base64; without it a key file is created in the data directory. */
     secretKey: z
       .string()

@@ -1,4 +1,4 @@
-import express, { Router, type Request } from 'express';
+import express, { Router, type Request, type RequestHandler } from 'express';
 import {
   ConsentDecision,
   LoginRequest,
@@ -10,7 +10,7 @@ import {
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
-import { limitPerIp } from '../http/rate-limit.js';
+import { passwordSignIn } from '../session/sign-in.js';
 import { parseBody } from '../http/validate.js';
 import { decide } from '../oidc/authorize/decide.js';
 import { trustTarget, validateRequest } from '../oidc/authorize/validate.js';
@@ -26,12 +26,9 @@ import { loadInteraction, resumeUrl } from './browser.js';
  *   POST /api/v1/interactions/:id/abort    the user gives up
  * Each POST answers with the next screen or the URL that resumes the authorization.
  */
-export function interactionRouter(ctx: AppContext): Router {
+export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): Router {
   const router = Router();
   const json = express.json({ limit: '16kb' });
-  const tooMany = limitPerIp(ctx.config.rateLimit.login, ctx.config.rateLimit.windowSeconds, (_req, _res, next) =>
-    next(new ApiError('rate_limited', 429, 'Too many attempts. Wait a moment and try again.')),
-  );
   router.use('/api/v1/interactions', requireSameOrigin(new URL(ctx.config.issuer).origin));
 
   async function load(req: Request): Promise<Interaction> {
@@ -84,21 +81,11 @@ export function interactionRouter(ctx: AppContext): Router {
     res.set('Cache-Control', 'no-store').json(view);
   });
 
-  router.post('/api/v1/interactions/:id/login', tooMany, json, async (req, res) => {
+  router.post('/api/v1/interactions/:id/login', loginLimit, json, async (req, res) => {
     const interaction = await load(req);
     const body = parseBody(LoginRequest, req.body);
-    const now = ctx.clock.now();
-    const result = await ctx.identity.authenticate(body.username, body.password);
-    if (!result.ok) {
-      await ctx.audit.record(
-        { event: 'login_failure', userId: result.userId ?? null, clientId: interaction.clientId, ip: req.ip ?? null, detail: { reason: result.reason, login: body.username } },
-        now,
-      );
-      throw new ApiError('invalid_credentials', 401, 'The username or password is not correct.');
-    }
-    const session = await ctx.sessions.signIn(req, res, result.userId, ['pwd'], body.remember);
+    const session = await passwordSignIn(ctx, req, res, body, interaction.clientId);
     await ctx.storage.interactions.update(interaction.id, { sessionId: session.id });
-    await ctx.audit.record({ event: 'login_success', userId: result.userId, clientId: interaction.clientId, ip: req.ip ?? null }, now);
     res.set('Cache-Control', 'no-store').json(await next(req, { ...interaction, sessionId: session.id }));
   });
 

@@ -1,23 +1,34 @@
-import { Router } from 'express';
-import type { SessionView } from '@gatehouse/shared';
+import express, { Router, type RequestHandler } from 'express';
+import { LoginRequest, type SessionView } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
+import { parseBody } from '../http/validate.js';
+import type { Session } from '../storage/sessions.js';
+import { passwordSignIn } from './sign-in.js';
 
 /**
  *   GET  /api/v1/session          who is signed in on this browser
+ *   POST /api/v1/session          sign in to Gatehouse itself (the portal), without an application
  *   POST /api/v1/session/logout   sign out: ends the session and its session-bound grants
  */
-export function sessionRouter(ctx: AppContext): Router {
+export function sessionRouter(ctx: AppContext, loginLimit: RequestHandler): Router {
   const router = Router();
   router.use('/api/v1/session', requireSameOrigin(new URL(ctx.config.issuer).origin));
 
-  router.get('/api/v1/session', async (req, res) => {
-    const session = await ctx.sessions.current(req);
+  async function view(session: Session | undefined): Promise<SessionView> {
     const user = session && (await ctx.identity.findUser(session.userId));
     if (!session || !user) throw ApiError.unauthenticated('Nobody is signed in on this browser.');
-    const view: SessionView = { user, authTime: session.authTime, expiresAt: session.expiresAt };
-    res.set('Cache-Control', 'no-store').json(view);
+    return { user, authTime: session.authTime, expiresAt: session.expiresAt };
+  }
+
+  router.get('/api/v1/session', async (req, res) => {
+    res.set('Cache-Control', 'no-store').json(await view(await ctx.sessions.current(req)));
+  });
+
+  router.post('/api/v1/session', loginLimit, express.json({ limit: '16kb' }), async (req, res) => {
+    const session = await passwordSignIn(ctx, req, res, parseBody(LoginRequest, req.body), null);
+    res.set('Cache-Control', 'no-store').json(await view(session));
   });
 
   router.post('/api/v1/session/logout', async (req, res) => {

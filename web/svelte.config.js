@@ -1,0 +1,25 @@
+import adapter from '@sveltejs/adapter-static';
+
+/** A static SPA: every route renders in the browser; unknown paths get the app shell. */
+export default {
+  kit: {
+    adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
+    // Hashes of SvelteKit's inline bootstrap script go into a CSP <meta>; the API server sends
+    // the same policy as a header, with the directives a <meta> cannot carry.
+    csp: {
+      mode: 'hash',
+      directives: {
+        'default-src': ['none'],
+        'script-src': ['self'],
+        'style-src': ['self'],
+        'img-src': ['self', 'data:'],
+        'font-src': ['self'],
+        'connect-src': ['self'],
+        'manifest-src': ['self'],
+        'base-uri': ['none'],
+        'form-action': ['self'],
+      },
+    },
+    version: { pollInterval: 0 },
+  },
+};
