@@ -12,6 +12,9 @@ export default {
         'default-src': ['none'],
         'script-src': ['self'],
         'style-src': ['self'],
+        // SvelteKit's route announcer (for screen readers) carries a fixed inline style;
+        // allow exactly that attribute value and no other.
+        'style-src-attr': ['unsafe-hashes', 'sha256-S8qMpvofolR8Mpjy4kQvEm7m1q8clzU4dfDH0AmvZjo='],
         'img-src': ['self', 'data:'],
         'font-src': ['self'],
         'connect-src': ['self'],

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,25 +10,12 @@ const RESERVED = /^\/(api|oauth2|\.well-known|healthz|readyz|metrics)(\/|$)/;
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/build', import.meta.url));
 
 /**
- * The header form of the shell's CSP: SvelteKit puts the same policy, with the hash of its
- * inline bootstrap script, in a <meta>; a header can also forbid framing.
+ * The shell's policy as a header. SvelteKit writes the policy, with the hashes of its inline
+ * bootstrap script, into a <meta>; a header can also forbid framing, which a <meta> cannot.
  */
 export function shellPolicy(html: string): string {
-  const hashes = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
-    (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
-  );
-  return [
-    "default-src 'none'",
-    `script-src 'self' ${hashes.join(' ')}`.trim(),
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "manifest-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  const meta = /<meta http-equiv="content-security-policy" content="([^"]+)"/i.exec(html)?.[1];
+  return `${meta ?? "default-src 'self'"}; frame-ancestors 'none'`;
 }
 
 /**
@@ -51,7 +37,10 @@ export function spaRouter(webDir: string): Router {
 
   router.use(
     '/_app/immutable',
-    express.static(path.join(webDir, '_app', 'immutable'), { immutable: true, maxAge: '365d', index: false, fallthrough: false }),
+    express.static(path.join(webDir, '_app', 'immutable'), { immutable: true, maxAge: '365d', index: false }),
+    (_req: express.Request, res: express.Response) => {
+      res.status(404).set('Cache-Control', 'no-store').type('text').send('Not found');
+    },
   );
   router.use(
     express.static(webDir, {
