@@ -25,7 +25,7 @@ export default tseslint.config(
   { files: ['web/**'], languageOptions: { globals: globals.browser } },
   { files: ['e2e/**'], languageOptions: { globals: globals.node } },
   {
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', '*/scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
     rules: { 'no-console': 'off' },
   },

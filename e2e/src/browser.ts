@@ -33,6 +33,8 @@ export async function openPage(context: BrowserContext): Promise<{ page: Page; p
   const problems: string[] = [];
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
+      // Runs in the page: report the violation where the console listener below sees it.
+      // eslint-disable-next-line no-console
       console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
     });
   });

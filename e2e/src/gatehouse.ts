@@ -27,11 +27,19 @@ export interface Gatehouse {
  * The production build (api/dist serving web/build) as a child process on its own port and
  * a fresh data directory; users are seeded with the real CLI.
  */
-export async function startGatehouse(options: { clients: unknown[]; users: SeedUser[] }): Promise<Gatehouse> {
+export async function startGatehouse(options: {
+  clients: unknown[];
+  users: SeedUser[];
+  /** Its public URL when it runs behind a proxy; by default its own address. */
+  issuer?: string;
+  env?: Record<string, string>;
+}): Promise<Gatehouse & { url: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-e2e-'));
   const port = await freePort();
-  const issuer = `http://localhost:${port}`;
+  const url = `http://localhost:${port}`;
+  const issuer = options.issuer ?? url;
   const env = {
+    ...options.env,
     PATH: process.env.PATH,
     GATEHOUSE_PORT: String(port),
     GATEHOUSE_HOST: '127.0.0.1',
@@ -54,13 +62,14 @@ export async function startGatehouse(options: { clients: unknown[]; users: SeedU
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Gatehouse exited: ${stderr}`);
-    const ready = await fetch(`${issuer}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`Gatehouse did not get ready: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
     issuer,
+    url,
     dataDir,
     async stop() {
       if (child.exitCode === null) {
