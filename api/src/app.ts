@@ -1,16 +1,19 @@
+import type { RequestListener } from 'node:http';
 import express, { Router } from 'express';
-import helmet from 'helmet';
 import type { AppContext } from './context.js';
 import { healthRouter } from './health.js';
 import { ApiError, apiErrorHandler } from './http/api-error.js';
 import { limitPerIp } from './http/rate-limit.js';
+import { securityHeaders } from './http/security-headers.js';
+import { staticResponder } from './http/static-documents.js';
 import { interactionRouter } from './interaction/routes.js';
 import { authorizeRouter } from './oidc/authorize/index.js';
-import { discoveryRouter } from './oidc/discovery.js';
+import { publicDocuments } from './oidc/discovery.js';
 import { oauthErrorHandler } from './oidc/error-response.js';
 import { tokenRouter } from './oidc/token/index.js';
 import { userinfoRouter } from './oidc/userinfo.js';
 import { sessionRouter } from './session/routes.js';
+import { meMfaRouter } from './rest/me-mfa.js';
 import { DEFAULT_WEB_DIR, spaRouter } from './web/spa.js';
 
 /** CORS for the endpoints browser-based clients call directly; no cookies are involved there. */
@@ -25,29 +28,22 @@ const cors: express.RequestHandler = (req, res, next) => {
   next();
 };
 
-/** The HTTP application: every route, in order, then the error handlers. */
-export function createApp(ctx: AppContext): express.Express {
+/**
+ * The HTTP request listener: the public static documents (discovery, JWKS) answered from
+ * precomputed bytes, then the Express application with every other route, in order, then the
+ * error handlers. Both carry the same security headers.
+ */
+export function createApp(ctx: AppContext): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('etag', false);
 
-  const https = new URL(ctx.config.issuer).protocol === 'https:';
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
-      },
-      // Authorization responses carry codes in the URL; never leak them in a Referer.
-      referrerPolicy: { policy: 'no-referrer' },
-      strictTransportSecurity: https ? { maxAge: 31536000, includeSubDomains: false } : false,
-    }),
-  );
+  const security = securityHeaders(ctx.config.issuer);
+  app.use(security);
 
   const routes = Router();
   routes.use(healthRouter(ctx));
-  routes.use(discoveryRouter(ctx));
   routes.use(corsPaths, cors);
   routes.use(tokenRouter(ctx));
   routes.use(userinfoRouter(ctx));
@@ -65,6 +61,7 @@ export function createApp(ctx: AppContext): express.Express {
   );
   routes.use(interactionRouter(ctx, loginLimit));
   routes.use(sessionRouter(ctx, loginLimit));
+  routes.use(meMfaRouter(ctx, loginLimit));
   routes.use('/api', (_req, _res, next) => next(ApiError.notFound('No such API endpoint.')));
   routes.use('/api', apiErrorHandler(ctx.log));
   routes.use(spaRouter(ctx.config.webDir ?? DEFAULT_WEB_DIR));
@@ -75,5 +72,9 @@ export function createApp(ctx: AppContext): express.Express {
     res.status(404).type('text').send('Not found');
   });
   app.use(oauthErrorHandler(ctx.log));
-  return app;
+
+  const answerStatic = staticResponder(base, security, publicDocuments(ctx));
+  return (req, res) => {
+    if (!answerStatic(req, res)) app(req, res);
+  };
 }

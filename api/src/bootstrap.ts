@@ -23,6 +23,7 @@ export function clientFromRegistration(r: ClientRegistration, source: Client['so
     grantTypes: r.grant_types,
     tokenEndpointAuthMethod: r.token_endpoint_auth_method,
     idTokenAlg: r.id_token_signed_response_alg,
+    requireMfa: r.require_mfa,
     source,
   };
 }

@@ -11,6 +11,7 @@ const USAGE = `Usage: gatehouse <command> [options]
 
   user add <username> [--email E] [--name N] [--admin] [--group G]... [--password-stdin]
   user passwd <username> [--password-stdin]
+  user reset-totp <username>        turn off two-factor (the user can enrol again)
   user list
   client add <client_id> --name N --redirect-uri U [--redirect-uri U]... [--post-logout-uri U]...
              [--public] [--consent explicit|implicit] [--alg RS256|ES256] [--auth-method client_secret_basic|client_secret_post]
@@ -97,10 +98,20 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
     if (generated) out(`New password (shown once): ${password}`);
     return;
   }
+  if (area === 'user' && verb === 'reset-totp') {
+    const user = positionals[0] ? await ctx.storage.users.findByLogin(positionals[0]) : undefined;
+    if (!user || user.username.toLowerCase() !== positionals[0]!.toLowerCase()) throw new UsageError(`no user named ${positionals[0] ?? ''}`);
+    if (!(await ctx.identity.mfa.status(user.id)).totp.enabled) throw new UsageError(`${user.username} has no two-factor authentication`);
+    await ctx.identity.mfa.disableTotp(user.id);
+    await ctx.audit.record({ event: 'totp_disable', userId: user.id, detail: { by: 'cli' } }, now);
+    out(`Two-factor authentication of ${user.username} is off; they can set it up again after signing in.`);
+    return;
+  }
   if (area === 'user' && verb === 'list') {
     for (const u of await ctx.storage.users.list()) {
       const groups = await ctx.storage.users.groupsOf(u.id);
-      out([u.username, u.id, u.email ?? '-', u.isAdmin ? 'admin' : 'user', u.disabled ? 'disabled' : 'active', groups.join(',') || '-'].join('\t'));
+      const totp = (await ctx.identity.mfa.status(u.id)).totp.enabled ? 'totp' : '-';
+      out([u.username, u.id, u.email ?? '-', u.isAdmin ? 'admin' : 'user', u.disabled ? 'disabled' : 'active', groups.join(',') || '-', totp].join('\t'));
     }
     return;
   }

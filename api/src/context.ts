@@ -3,12 +3,14 @@ import { createAuditRecorder, type AuditRecorder } from './audit/recorder.js';
 import { Cookies } from './http/cookies.js';
 import { createLogger, type Logger } from './http/logger.js';
 import type { IdentityProvider } from './identity/provider.js';
+import { createSqliteMfa } from './identity/sqlite-mfa.js';
 import { createSqliteIdentityProvider } from './identity/sqlite-provider.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { cryptoRandom, type Random } from './lib/random.js';
 import { createSecretBox, loadSecretKey, type SecretBox } from './lib/secret-box.js';
 import { Keystore } from './oidc/tokens/keystore.js';
 import { SessionService } from './session/service.js';
+import { Regulator } from './mfa/regulation.js';
 import { openDatabase, type OpenedDatabase } from './storage/db.js';
 import { createStorage, type Storage } from './storage/index.js';
 
@@ -22,6 +24,7 @@ export interface AppContext {
   keys: Keystore;
   box: SecretBox;
   sessions: SessionService;
+  regulator: Regulator;
   cookies: Cookies;
   audit: AuditRecorder;
   log: Logger;
@@ -50,11 +53,12 @@ export async function buildContext(config: Config, options: ContextOptions = {})
     clock,
     random,
     storage,
-    identity: createSqliteIdentityProvider(storage.users),
+    identity: createSqliteIdentityProvider(storage.users, createSqliteMfa(storage.mfa, box, clock, 'Gatehouse')),
     keys,
     box,
     cookies,
     sessions: new SessionService(storage.sessions, cookies, config.ttl, clock, random),
+    regulator: new Regulator(storage.mfa, clock, { ...config.throttle, memory: 24 * 3600 }),
     audit: createAuditRecorder(storage.audit, auditSink),
     log: options.logger ?? createLogger(),
     close: () => opened.close(),

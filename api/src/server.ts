@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Config } from './config/schema.js';
 import { bootstrap, purgeExpired, type BootstrapResult } from './bootstrap.js';
 
@@ -19,10 +19,13 @@ export interface RunningServer {
 export async function startServer(config: Config, options: ContextOptions = {}): Promise<RunningServer> {
   const ctx = await buildContext(config, options);
   const boot = await bootstrap(ctx);
-  const app = createApp(ctx);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
+  const server = createServer(createApp(ctx));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   server.keepAliveTimeout = 65_000;
   const maintenance = setInterval(() => {

@@ -6,5 +6,6 @@ export * from './oidc/discovery.js';
 export * from './dto/api-error.js';
 export * from './dto/client.js';
 export * from './dto/interaction.js';
+export * from './dto/mfa.js';
 export * from './dto/session.js';
 export * from './http.js';

@@ -55,6 +55,14 @@ export const ConfigSchema = z
         sessionAbsolute: seconds(7 * DAY),
       })
       .prefault({}),
+    throttle: z
+      .object({
+        /** Failed sign-in or second-factor attempts before waiting starts; then 1 s, 2 s, 4 s … */
+        freeFailures: count(5),
+        /** The longest wait after repeated failures (there is never a permanent lockout). */
+        maxDelay: seconds(15 * MINUTE, DAY),
+      })
+      .prefault({}),
     rateLimit: z
       .object({
         windowSeconds: seconds(MINUTE),

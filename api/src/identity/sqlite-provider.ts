@@ -1,11 +1,12 @@
 import type { Account } from '@gatehouse/shared';
 import type { UserRepo } from '../storage/users.js';
-import type { IdentityProvider } from './provider.js';
+import type { IdentityProvider, MfaProvider } from './provider.js';
 import { verifyPassword } from './passwords.js';
 
 /** Identities in Gatehouse's own SQLite database. */
-export function createSqliteIdentityProvider(users: UserRepo): IdentityProvider {
+export function createSqliteIdentityProvider(users: UserRepo, mfa: MfaProvider): IdentityProvider {
   return {
+    mfa,
     async authenticate(login, password) {
       const user = await users.findByLogin(login);
       const ok = await verifyPassword(user?.passwordHash, password);
@@ -16,8 +17,9 @@ export function createSqliteIdentityProvider(users: UserRepo): IdentityProvider 
     },
 
     async findAccount(userId): Promise<Account | undefined> {
-      const user = await users.findById(userId);
-      if (!user || user.disabled) return undefined;
+      const found = await users.findWithGroups(userId);
+      if (!found || found.user.disabled) return undefined;
+      const { user, groups } = found;
       return {
         sub: user.id,
         username: user.username,
@@ -25,7 +27,7 @@ export function createSqliteIdentityProvider(users: UserRepo): IdentityProvider 
         nickname: user.nickname,
         email: user.email,
         emailVerified: user.emailVerified,
-        groups: await users.groupsOf(user.id),
+        groups,
         updatedAt: user.updatedAt,
       };
     },

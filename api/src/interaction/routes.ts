@@ -2,6 +2,7 @@ import express, { Router, type Request, type RequestHandler } from 'express';
 import {
   ConsentDecision,
   LoginRequest,
+  MfaRequest,
   SCOPE_DESCRIPTIONS,
   isScope,
   type InteractionNext,
@@ -10,7 +11,7 @@ import {
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
-import { passwordSignIn } from '../session/sign-in.js';
+import { completeChallenge, passwordSignIn, pendingChallenge, verifySecondFactor } from '../session/sign-in.js';
 import { parseBody } from '../http/validate.js';
 import { decide } from '../oidc/authorize/decide.js';
 import { trustTarget, validateRequest } from '../oidc/authorize/validate.js';
@@ -22,6 +23,8 @@ import { loadInteraction, resumeUrl } from './browser.js';
  * JSON endpoints the SPA drives to complete a pending authorization request:
  *   GET  /api/v1/interactions/:id          what to show
  *   POST /api/v1/interactions/:id/login    username + password
+ *   POST /api/v1/interactions/:id/mfa      TOTP or recovery code
+ *   POST /api/v1/interactions/:id/continue after enrolling a second factor
  *   POST /api/v1/interactions/:id/consent  approve or deny
  *   POST /api/v1/interactions/:id/abort    the user gives up
  * Each POST answers with the next screen or the URL that resumes the authorization.
@@ -54,9 +57,9 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
     const request = await requestOf(interaction);
     try {
       const decision = await decide(ctx, request, await ctx.sessions.current(req), interaction);
-      if (decision.next === 'consent') {
-        await ctx.storage.interactions.update(interaction.id, { prompt: 'consent' });
-        return { next: 'consent' };
+      if (decision.next === 'consent' || decision.next === 'mfa' || decision.next === 'enrol') {
+        await ctx.storage.interactions.update(interaction.id, { prompt: decision.next });
+        return { next: decision.next };
       }
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
@@ -69,9 +72,10 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
     const { client, scopes } = await requestOf(interaction);
     const session = await ctx.sessions.current(req);
     const user = session ? await ctx.identity.findUser(session.userId) : undefined;
+    const challenged = await pendingChallenge(ctx, req, interaction.id);
     const view: InteractionView = {
       id: interaction.id,
-      prompt: interaction.prompt,
+      prompt: challenged ? 'mfa' : interaction.prompt,
       client: { id: client.id, name: client.name },
       scopes: scopes.map((scope) => ({ scope, description: isScope(scope) ? SCOPE_DESCRIPTIONS[scope] : scope })),
       loginHint: interaction.params.login_hint ?? null,
@@ -84,9 +88,40 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
   router.post('/api/v1/interactions/:id/login', loginLimit, json, async (req, res) => {
     const interaction = await load(req);
     const body = parseBody(LoginRequest, req.body);
-    const session = await passwordSignIn(ctx, req, res, body, interaction.clientId);
-    await ctx.storage.interactions.update(interaction.id, { sessionId: session.id });
-    res.set('Cache-Control', 'no-store').json(await next(req, { ...interaction, sessionId: session.id }));
+    const outcome = await passwordSignIn(ctx, req, res, body, { interactionId: interaction.id, clientId: interaction.clientId });
+    if (outcome.kind === 'mfa_required') {
+      await ctx.storage.interactions.update(interaction.id, { prompt: 'mfa' });
+      res.set('Cache-Control', 'no-store').json({ next: 'mfa' } satisfies InteractionNext);
+      return;
+    }
+    await ctx.storage.interactions.update(interaction.id, { sessionId: outcome.session.id });
+    res.set('Cache-Control', 'no-store').json(await next(req, { ...interaction, sessionId: outcome.session.id }));
+  });
+
+  // The second factor: after the password (a pending challenge), or as a step-up for a
+  // client that requires one when the session was made with a password alone.
+  router.post('/api/v1/interactions/:id/mfa', loginLimit, json, async (req, res) => {
+    const interaction = await load(req);
+    const factor = parseBody(MfaRequest, req.body);
+    const challenge = await pendingChallenge(ctx, req, interaction.id);
+    let sessionId: string;
+    if (challenge) {
+      sessionId = (await completeChallenge(ctx, req, res, challenge, factor, interaction.clientId)).id;
+    } else {
+      const session = await ctx.sessions.current(req);
+      const decision = session ? await decide(ctx, await requestOf(interaction), session, interaction).catch(() => undefined) : undefined;
+      if (!session || decision?.next !== 'mfa') throw new ApiError('login_required', 409, 'Sign in with your password first.');
+      await verifySecondFactor(ctx, req, res, session.userId, factor, interaction.clientId);
+      sessionId = (await ctx.sessions.signIn(req, res, session.userId, [...new Set([...session.amr, 'otp'])], session.remember)).id;
+    }
+    await ctx.storage.interactions.update(interaction.id, { sessionId });
+    res.set('Cache-Control', 'no-store').json(await next(req, { ...interaction, sessionId }));
+  });
+
+  // After enrolling a second factor (through /api/v1/me/mfa), the request goes on from here.
+  router.post('/api/v1/interactions/:id/continue', async (req, res) => {
+    const interaction = await load(req);
+    res.set('Cache-Control', 'no-store').json(await next(req, interaction));
   });
 
   router.post('/api/v1/interactions/:id/consent', json, async (req, res) => {
@@ -103,7 +138,9 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
       res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
       return;
     }
-    if (decision.next === 'login' || !session) throw new ApiError('login_required', 409, 'Sign in before approving the application.');
+    if (!session || (decision.next !== 'consent' && decision.next !== 'issue')) {
+      throw new ApiError('login_required', 409, 'Finish signing in before approving the application.');
+    }
     const now = ctx.clock.now();
     if (approve) await ctx.storage.consents.grant(session.userId, interaction.clientId, request.scopes, now);
     await ctx.storage.interactions.update(interaction.id, { consent: approve ? 'approved' : 'denied' });

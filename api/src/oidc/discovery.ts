@@ -1,6 +1,6 @@
-import { Router, type Response } from 'express';
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES, type DiscoveryDocument } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
+import type { StaticDocument } from '../http/static-documents.js';
 import { SIGNING_ALGS } from './tokens/keystore.js';
 
 /** OpenID Provider metadata: exactly what is implemented, nothing more. */
@@ -28,19 +28,25 @@ export function discoveryDocument(issuer: string): DiscoveryDocument {
   };
 }
 
-/** Discovery and JWKS: public, cacheable, readable cross-origin; bodies serialized once. */
-export function discoveryRouter(ctx: AppContext): Router {
-  const router = Router();
-  const discovery = JSON.stringify(discoveryDocument(ctx.config.issuer));
-  const publicJson = (body: string, type: string) => (_req: unknown, res: Response) => {
-    res
-      .set('Access-Control-Allow-Origin', '*')
-      .set('Cross-Origin-Resource-Policy', 'cross-origin')
-      .set('Cache-Control', 'public, max-age=300')
-      .type(type)
-      .send(body);
-  };
-  router.get('/.well-known/openid-configuration', publicJson(discovery, 'application/json'));
-  router.get('/oauth2/jwks', publicJson(ctx.keys.jwksJson, 'application/jwk-set+json'));
-  return router;
+/** Headers of the public documents: cacheable, readable cross-origin. */
+const PUBLIC_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+  'Cache-Control': 'public, max-age=300',
+};
+
+/**
+ * Discovery and JWKS, serialized once: they only change with a restart (issuer, keys). They
+ * are answered before the Express application (app.ts), with its security headers.
+ */
+export function publicDocuments(ctx: AppContext): StaticDocument[] {
+  return [
+    {
+      path: '/.well-known/openid-configuration',
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify(discoveryDocument(ctx.config.issuer)),
+      headers: PUBLIC_HEADERS,
+    },
+    { path: '/oauth2/jwks', contentType: 'application/jwk-set+json; charset=utf-8', body: ctx.keys.jwksJson, headers: PUBLIC_HEADERS },
+  ];
 }

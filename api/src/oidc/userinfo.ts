@@ -1,11 +1,12 @@
 import express, { Router, type Request, type Response } from 'express';
 import { buildClaims } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
+import { sendJson } from '../http/json.js';
 import { noStore } from '../http/no-store.js';
 import { limitPerIp } from '../http/rate-limit.js';
 import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from './errors.js';
 import { sendOAuthError } from './error-response.js';
-import { AccessTokenRejected, verifyAccessToken } from './tokens/access-token.js';
+import { AccessTokenRejected, AccessTokenVerifier } from './tokens/access-token.js';
 
 /** RFC 6750 §2.1 header or §2.2 form body; never the query string (RFC 9700 §4.3.2). */
 function bearerToken(req: Request): string | undefined {
@@ -29,6 +30,7 @@ export function userinfoRouter(ctx: AppContext): Router {
   const limiter = limitPerIp(ctx.config.rateLimit.api, ctx.config.rateLimit.windowSeconds, (_req, res) =>
     sendOAuthError(res, new OAuthError('temporarily_unavailable', 'Too many requests. Retry later.', 429)),
   );
+  const verifier = new AccessTokenVerifier(ctx.keys, ctx.config.issuer);
   const handler = async (req: Request, res: Response) => {
     const realm = ctx.config.issuer;
     try {
@@ -41,7 +43,7 @@ export function userinfoRouter(ctx: AppContext): Router {
         return;
       }
       const now = ctx.clock.now();
-      const claims = await verifyAccessToken(ctx.keys, token, ctx.config.issuer, now).catch((err: unknown) => {
+      const claims = await verifier.verify(token, now).catch((err: unknown) => {
         throw err instanceof AccessTokenRejected ? new InvalidToken('The access token is invalid or has expired.') : err;
       });
       const grant = await ctx.storage.grants.find(claims.grantId);
@@ -49,7 +51,7 @@ export function userinfoRouter(ctx: AppContext): Router {
       if (!claims.scope.includes('openid')) throw new InsufficientScope('The access token lacks the openid scope.');
       const account = await ctx.identity.findAccount(claims.sub);
       if (!account) throw new InvalidToken('The user of this token no longer exists or is disabled.');
-      res.json(buildClaims(account, claims.scope));
+      sendJson(res, buildClaims(account, claims.scope));
     } catch (err) {
       if (err instanceof InvalidToken || err instanceof InsufficientScope) challenge(res, realm, err);
       else if (!(err instanceof OAuthError)) ctx.log.error('userinfo failed', err, req);

@@ -1,15 +1,16 @@
 import express, { Router, type RequestHandler } from 'express';
-import { LoginRequest, type SessionView } from '@gatehouse/shared';
+import { LoginRequest, MfaRequest, type SessionView, type SignInResult } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
 import { parseBody } from '../http/validate.js';
 import type { Session } from '../storage/sessions.js';
-import { passwordSignIn } from './sign-in.js';
+import { completeChallenge, passwordSignIn, pendingChallenge } from './sign-in.js';
 
 /**
  *   GET  /api/v1/session          who is signed in on this browser
  *   POST /api/v1/session          sign in to Gatehouse itself (the portal), without an application
+ *   POST /api/v1/session/mfa      its second step, when the user has a second factor
  *   POST /api/v1/session/logout   sign out: ends the session and its session-bound grants
  */
 export function sessionRouter(ctx: AppContext, loginLimit: RequestHandler): Router {
@@ -27,8 +28,18 @@ export function sessionRouter(ctx: AppContext, loginLimit: RequestHandler): Rout
   });
 
   router.post('/api/v1/session', loginLimit, express.json({ limit: '16kb' }), async (req, res) => {
-    const session = await passwordSignIn(ctx, req, res, parseBody(LoginRequest, req.body), null);
-    res.set('Cache-Control', 'no-store').json(await view(session));
+    const outcome = await passwordSignIn(ctx, req, res, parseBody(LoginRequest, req.body), { interactionId: null, clientId: null });
+    const result: SignInResult =
+      outcome.kind === 'mfa_required' ? { status: 'mfa_required' } : { status: 'signed_in', session: await view(outcome.session) };
+    res.set('Cache-Control', 'no-store').json(result);
+  });
+
+  router.post('/api/v1/session/mfa', loginLimit, express.json({ limit: '16kb' }), async (req, res) => {
+    const factor = parseBody(MfaRequest, req.body);
+    const challenge = await pendingChallenge(ctx, req, null);
+    if (!challenge) throw new ApiError('login_required', 409, 'Sign in with your password first.');
+    const session = await completeChallenge(ctx, req, res, challenge, factor, null);
+    res.set('Cache-Control', 'no-store').json({ status: 'signed_in', session: await view(session) } satisfies SignInResult);
   });
 
   router.post('/api/v1/session/logout', async (req, res) => {

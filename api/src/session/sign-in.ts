@@ -2,30 +2,137 @@ import type { Request, Response } from 'express';
 import type { LoginRequest } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
+import type { SecondFactor } from '../identity/provider.js';
+import { browserBinding } from '../interaction/browser.js';
+import { safeEqual, sha256 } from '../lib/hash.js';
+import { loginKey, mfaKey } from '../mfa/regulation.js';
+import type { LoginChallenge } from '../storage/mfa.js';
 import type { Session } from '../storage/sessions.js';
 
+/** How long a password stays good for completing the second step. */
+const CHALLENGE_TTL = 5 * 60;
+/** Wrong second factors per password entry before the password must be entered again. */
+const CHALLENGE_ATTEMPTS = 5;
+
+export type SignInOutcome = { kind: 'signed_in'; session: Session } | { kind: 'mfa_required' };
+
+function tooMany(res: Response, wait: number): ApiError {
+  res.set('Retry-After', String(wait));
+  return new ApiError('too_many_attempts', 429, `Too many failed attempts. Try again in ${wait} seconds.`, { retryAfter: wait });
+}
+
 /**
- * Password sign-in, shared by the authorization flow and the portal: one generic failure for
- * unknown users, wrong passwords and disabled accounts; the precise reason goes to the audit trail.
+ * The password step, shared by the authorization flow and the portal. One generic failure for
+ * unknown users, wrong passwords and disabled accounts (the precise reason goes to the audit
+ * trail); repeated failures for a login name make it wait. A user with a second factor gets a
+ * challenge kept server-side, bound to this browser: the password is never sent again.
  */
 export async function passwordSignIn(
   ctx: AppContext,
   req: Request,
   res: Response,
   body: Required<LoginRequest>,
-  clientId: string | null,
-): Promise<Session> {
+  target: { interactionId: string | null; clientId: string | null },
+): Promise<SignInOutcome> {
   const now = ctx.clock.now();
   const ip = req.ip ?? null;
+  const key = loginKey(body.username);
+  const wait = await ctx.regulator.waitFor(key);
+  if (wait > 0) throw tooMany(res, wait);
+
   const result = await ctx.identity.authenticate(body.username, body.password);
   if (!result.ok) {
     await ctx.audit.record(
-      { event: 'login_failure', userId: result.userId ?? null, clientId, ip, detail: { reason: result.reason, login: body.username } },
+      { event: 'login_failure', userId: result.userId ?? null, clientId: target.clientId, ip, detail: { reason: result.reason, login: body.username } },
       now,
     );
+    const failed = await ctx.regulator.fail(key);
+    if (failed.wait > 0) {
+      await ctx.audit.record({ event: 'lockout', userId: result.userId ?? null, ip, detail: { login: body.username, failures: failed.failures, wait: failed.wait } }, now);
+    }
     throw new ApiError('invalid_credentials', 401, 'The username or password is not correct.');
   }
+  await ctx.regulator.succeed(key);
+
+  const mfa = await ctx.identity.mfa.status(result.userId);
+  if (mfa.totp.enabled) {
+    await ctx.storage.mfa.insertChallenge(
+      {
+        id: ctx.random.token(16),
+        browserHash: browserBinding(ctx, req, res),
+        userId: result.userId,
+        interactionId: target.interactionId,
+        remember: body.remember,
+        failures: 0,
+        expiresAt: now + CHALLENGE_TTL,
+      },
+      now,
+    );
+    await ctx.audit.record({ event: 'mfa_challenge', userId: result.userId, clientId: target.clientId, ip }, now);
+    return { kind: 'mfa_required' };
+  }
   const session = await ctx.sessions.signIn(req, res, result.userId, ['pwd'], body.remember);
-  await ctx.audit.record({ event: 'login_success', userId: result.userId, clientId, ip }, now);
+  await ctx.audit.record({ event: 'login_success', userId: result.userId, clientId: target.clientId, ip, detail: { amr: 'pwd' } }, now);
+  return { kind: 'signed_in', session };
+}
+
+/** This browser's pending second step for the interaction (or for the portal). */
+export async function pendingChallenge(ctx: AppContext, req: Request, interactionId: string | null): Promise<LoginChallenge | undefined> {
+  const browser = ctx.cookies.read(req, 'browser');
+  if (!browser) return undefined;
+  const challenge = await ctx.storage.mfa.findChallenge(sha256(browser), interactionId, ctx.clock.now());
+  return challenge && safeEqual(challenge.browserHash, sha256(browser)) ? challenge : undefined;
+}
+
+/**
+ * Checks a TOTP or recovery code for a user: waits after repeated failures, audits every
+ * attempt, and answers one clear message for any wrong, used or replayed code.
+ */
+export async function verifySecondFactor(ctx: AppContext, req: Request, res: Response, userId: string, factor: SecondFactor, clientId: string | null): Promise<void> {
+  const now = ctx.clock.now();
+  const ip = req.ip ?? null;
+  const key = mfaKey(userId);
+  const wait = await ctx.regulator.waitFor(key);
+  if (wait > 0) throw tooMany(res, wait);
+  const result = await ctx.identity.mfa.verify(userId, factor);
+  if (result === 'totp' || result === 'recovery') {
+    await ctx.regulator.succeed(key);
+    await ctx.audit.record({ event: 'mfa_success', userId, clientId, ip, detail: { method: result } }, now);
+    if (result === 'recovery') {
+      const left = (await ctx.identity.mfa.status(userId)).totp.recoveryCodesLeft;
+      await ctx.audit.record({ event: 'recovery_code_used', userId, clientId, ip, detail: { left } }, now);
+    }
+    return;
+  }
+  await ctx.audit.record({ event: 'mfa_failure', userId, clientId, ip, detail: { reason: result } }, now);
+  const failed = await ctx.regulator.fail(key);
+  if (failed.wait > 0) await ctx.audit.record({ event: 'lockout', userId, ip, detail: { factor: 'mfa', failures: failed.failures, wait: failed.wait } }, now);
+  throw new ApiError('mfa_failed', 401, 'That code is not correct. Each code works once; use the next one your app shows, or a recovery code.');
+}
+
+/**
+ * The second step after a password: the challenge's user proves a second factor and is
+ * signed in with amr pwd+otp. Too many wrong codes void the challenge.
+ */
+export async function completeChallenge(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  challenge: LoginChallenge,
+  factor: SecondFactor,
+  clientId: string | null,
+): Promise<Session> {
+  try {
+    await verifySecondFactor(ctx, req, res, challenge.userId, factor, clientId);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'mfa_failed' && (await ctx.storage.mfa.countChallengeFailure(challenge.id)) >= CHALLENGE_ATTEMPTS) {
+      await ctx.storage.mfa.deleteChallenge(challenge.id);
+      throw new ApiError('login_required', 401, 'Too many wrong codes. Sign in with your password again.');
+    }
+    throw err;
+  }
+  await ctx.storage.mfa.deleteChallenge(challenge.id);
+  const session = await ctx.sessions.signIn(req, res, challenge.userId, ['pwd', 'otp'], challenge.remember);
+  await ctx.audit.record({ event: 'login_success', userId: challenge.userId, clientId, ip: req.ip ?? null, detail: { amr: 'pwd otp' } }, ctx.clock.now());
   return session;
 }

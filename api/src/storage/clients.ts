@@ -1,5 +1,6 @@
 import type { ClientType, SigningAlg, TokenEndpointAuthMethod } from '@gatehouse/shared';
 import type { Db } from './db.js';
+import { PreparedQuery } from './prepared.js';
 import type { ClientTable } from './schema.js';
 
 export interface Client {
@@ -14,6 +15,8 @@ export interface Client {
   grantTypes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   idTokenAlg: SigningAlg;
+  /** Sign-ins to this client need a second factor. */
+  requireMfa: boolean;
   /** `config` clients are rewritten from configuration at every start. */
   source: 'config' | 'local';
 }
@@ -30,6 +33,7 @@ const toClient = (r: ClientTable): Client => ({
   grantTypes: JSON.parse(r.grant_types) as string[],
   tokenEndpointAuthMethod: r.token_endpoint_auth_method as TokenEndpointAuthMethod,
   idTokenAlg: r.id_token_signed_response_alg as SigningAlg,
+  requireMfa: r.require_mfa === 1,
   source: r.source as Client['source'],
 });
 
@@ -45,16 +49,21 @@ const toRow = (c: Client, now: number): ClientTable => ({
   grant_types: JSON.stringify(c.grantTypes),
   token_endpoint_auth_method: c.tokenEndpointAuthMethod,
   id_token_signed_response_alg: c.idTokenAlg,
+  require_mfa: c.requireMfa ? 1 : 0,
   source: c.source,
   created_at: now,
   updated_at: now,
 });
 
 export class ClientRepo {
-  constructor(private readonly db: Db) {}
+  private readonly findQuery;
+
+  constructor(private readonly db: Db) {
+    this.findQuery = new PreparedQuery(db, (p: { id: string }) => db.selectFrom('clients').selectAll().where('id', '=', p.id));
+  }
 
   async find(id: string): Promise<Client | undefined> {
-    const row = await this.db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.findQuery.first({ id });
     return row && toClient(row);
   }
 

@@ -1,16 +1,18 @@
 import type { Db } from './db.js';
+import { PreparedQuery } from './prepared.js';
 
 export class ConsentRepo {
-  constructor(private readonly db: Db) {}
+  private readonly scopesQuery;
+
+  constructor(private readonly db: Db) {
+    this.scopesQuery = new PreparedQuery(db, (p: { userId: string; clientId: string }) =>
+      db.selectFrom('consents').select('scopes').where('user_id', '=', p.userId).where('client_id', '=', p.clientId),
+    );
+  }
 
   /** Scopes the user has approved for the client; empty when never asked. */
   async scopes(userId: string, clientId: string): Promise<string[]> {
-    const row = await this.db
-      .selectFrom('consents')
-      .select('scopes')
-      .where('user_id', '=', userId)
-      .where('client_id', '=', clientId)
-      .executeTakeFirst();
+    const row = await this.scopesQuery.first({ userId, clientId });
     return row ? (JSON.parse(row.scopes) as string[]) : [];
   }
 

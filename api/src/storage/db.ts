@@ -7,18 +7,31 @@ import { migrations } from './migrations/index.js';
 
 export type Db = Kysely<Database>;
 
+/** The better-sqlite3 handle under a Db, with the statement cache kysely uses too. */
+export interface NativeDatabase {
+  sqlite: BetterSqlite3.Database;
+  prepare(sql: string): BetterSqlite3.Statement;
+}
+
+const natives = new WeakMap<Db, NativeDatabase>();
+
+/** For storage/prepared.ts: the native handle of a Db opened by openDatabase. */
+export function nativeDatabase(db: Db): NativeDatabase | undefined {
+  return natives.get(db);
+}
+
 /**
  * kysely prepares every statement it runs; better-sqlite3 statements are reusable, so keep
  * one per distinct SQL text. The set of SQL texts is small and fixed by the code.
  */
-function withStatementCache(db: BetterSqlite3.Database): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
+function withStatementCache(db: BetterSqlite3.Database): NativeDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => db.close(),
+    sqlite: db,
     prepare(sql: string) {
       let stmt = cache.get(sql);
       if (!stmt) {
-        stmt = db.prepare(sql) as unknown as SqliteStatement;
+        stmt = db.prepare(sql);
         cache.set(sql, stmt);
       }
       return stmt;
@@ -40,7 +53,13 @@ export async function openDatabase(dataDir: string): Promise<OpenedDatabase> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const native = withStatementCache(sqlite);
+  const database: SqliteDatabase = {
+    close: () => sqlite.close(),
+    prepare: (sql) => native.prepare(sql) as unknown as SqliteStatement,
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  natives.set(db, native);
 
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();

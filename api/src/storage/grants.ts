@@ -1,5 +1,7 @@
 import type { Db } from './db.js';
-import type { GrantTable } from './schema.js';
+import { PreparedQuery, runInTransaction } from './prepared.js';
+import type { Compilable } from 'kysely';
+import type { CodeTable, GrantTable, RefreshTokenTable } from './schema.js';
 
 /**
  * One authorization decision: a user let a client have some scopes. Its code and every token
@@ -63,57 +65,124 @@ const grantColumns = [
   'grants.revoked_at',
 ] as const;
 
+const codeColumns = ['codes.redirect_uri', 'codes.code_challenge', 'codes.expires_at', 'codes.consumed_at'] as const;
+const refreshColumns = [
+  'refresh_tokens.hash',
+  'refresh_tokens.scope as token_scope',
+  'refresh_tokens.expires_at',
+  'refresh_tokens.rotated_at',
+] as const;
+
+/** The grant queries of the token, authorize and userinfo endpoints, built once. */
+function queries(db: Db) {
+  const q = <P extends object, R>(build: (p: P) => Compilable<R>) => new PreparedQuery(db, build);
+  return {
+    insertGrant: q((p: GrantTable) =>
+      db.insertInto('grants').values({
+        id: p.id,
+        client_id: p.client_id,
+        user_id: p.user_id,
+        session_id: p.session_id,
+        scope: p.scope,
+        offline: p.offline,
+        nonce: p.nonce,
+        auth_time: p.auth_time,
+        amr: p.amr,
+        created_at: p.created_at,
+        revoked_at: p.revoked_at,
+      }),
+    ),
+    insertCode: q((p: CodeTable) =>
+      db.insertInto('codes').values({
+        hash: p.hash,
+        grant_id: p.grant_id,
+        redirect_uri: p.redirect_uri,
+        code_challenge: p.code_challenge,
+        expires_at: p.expires_at,
+        consumed_at: p.consumed_at,
+      }),
+    ),
+    find: q((p: { id: string }) => db.selectFrom('grants').select(grantColumns).where('id', '=', p.id)),
+    findCode: q((p: { hash: string }) =>
+      db
+        .selectFrom('codes')
+        .innerJoin('grants', 'grants.id', 'codes.grant_id')
+        .select([...grantColumns, ...codeColumns])
+        .where('codes.hash', '=', p.hash),
+    ),
+    consumeCode: q((p: { hash: string; now: number }) =>
+      db.updateTable('codes').set({ consumed_at: p.now }).where('hash', '=', p.hash).where('consumed_at', 'is', null),
+    ),
+    revoke: q((p: { id: string; now: number }) =>
+      db.updateTable('grants').set({ revoked_at: p.now }).where('id', '=', p.id).where('revoked_at', 'is', null),
+    ),
+    insertRefreshToken: q((p: RefreshTokenTable) =>
+      db.insertInto('refresh_tokens').values({
+        hash: p.hash,
+        grant_id: p.grant_id,
+        scope: p.scope,
+        created_at: p.created_at,
+        expires_at: p.expires_at,
+        rotated_at: p.rotated_at,
+      }),
+    ),
+    findRefreshToken: q((p: { hash: string }) =>
+      db
+        .selectFrom('refresh_tokens')
+        .innerJoin('grants', 'grants.id', 'refresh_tokens.grant_id')
+        .select([...grantColumns, ...refreshColumns])
+        .where('refresh_tokens.hash', '=', p.hash),
+    ),
+    markRotated: q((p: { hash: string; now: number }) =>
+      db.updateTable('refresh_tokens').set({ rotated_at: p.now }).where('hash', '=', p.hash).where('rotated_at', 'is', null),
+    ),
+  };
+}
+
 export class GrantRepo {
-  constructor(private readonly db: Db) {}
+  private readonly q: ReturnType<typeof queries>;
+
+  constructor(private readonly db: Db) {
+    this.q = queries(db);
+  }
 
   /** Stores a new grant together with the code that carries it to the client. */
   async insertWithCode(
     grant: Omit<Grant, 'revokedAt'>,
     code: { hash: string; redirectUri: string; codeChallenge: string | null; expiresAt: number },
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('grants')
-        .values({
-          id: grant.id,
-          client_id: grant.clientId,
-          user_id: grant.userId,
-          session_id: grant.sessionId,
-          scope: grant.scope.join(' '),
-          offline: grant.offline ? 1 : 0,
-          nonce: grant.nonce,
-          auth_time: grant.authTime,
-          amr: JSON.stringify(grant.amr),
-          created_at: grant.createdAt,
-          revoked_at: null,
-        })
-        .execute();
-      await trx
-        .insertInto('codes')
-        .values({
-          hash: code.hash,
-          grant_id: grant.id,
-          redirect_uri: code.redirectUri,
-          code_challenge: code.codeChallenge,
-          expires_at: code.expiresAt,
-          consumed_at: null,
-        })
-        .execute();
-    });
+    await runInTransaction(this.db, [
+      this.q.insertGrant.step({
+        id: grant.id,
+        client_id: grant.clientId,
+        user_id: grant.userId,
+        session_id: grant.sessionId,
+        scope: grant.scope.join(' '),
+        offline: grant.offline ? 1 : 0,
+        nonce: grant.nonce,
+        auth_time: grant.authTime,
+        amr: JSON.stringify(grant.amr),
+        created_at: grant.createdAt,
+        revoked_at: null,
+      }),
+      this.q.insertCode.step({
+        hash: code.hash,
+        grant_id: grant.id,
+        redirect_uri: code.redirectUri,
+        code_challenge: code.codeChallenge,
+        expires_at: code.expiresAt,
+        consumed_at: null,
+      }),
+    ]);
   }
 
   async find(id: string): Promise<Grant | undefined> {
-    const row = await this.db.selectFrom('grants').select(grantColumns).where('id', '=', id).executeTakeFirst();
+    const row = await this.q.find.first({ id });
     return row && toGrant(row);
   }
 
   async findCode(hash: string): Promise<CodeRecord | undefined> {
-    const row = await this.db
-      .selectFrom('codes')
-      .innerJoin('grants', 'grants.id', 'codes.grant_id')
-      .select([...grantColumns, 'codes.redirect_uri', 'codes.code_challenge', 'codes.expires_at', 'codes.consumed_at'])
-      .where('codes.hash', '=', hash)
-      .executeTakeFirst();
+    const row = await this.q.findCode.first({ hash });
     if (!row) return undefined;
     return {
       grant: toGrant(row),
@@ -126,39 +195,26 @@ export class GrantRepo {
 
   /** Marks the code used; false if it already was (RFC 6749 §4.1.2: single use). */
   async consumeCode(hash: string, now: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('codes')
-      .set({ consumed_at: now })
-      .where('hash', '=', hash)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return (await this.q.consumeCode.run({ hash, now })) > 0;
   }
 
   async revoke(id: string, now: number): Promise<void> {
-    await this.db.updateTable('grants').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    await this.q.revoke.run({ id, now });
   }
 
   async insertRefreshToken(t: { hash: string; grantId: string; scope: string[]; expiresAt: number }, now: number): Promise<void> {
-    await this.db
-      .insertInto('refresh_tokens')
-      .values({ hash: t.hash, grant_id: t.grantId, scope: t.scope.join(' '), created_at: now, expires_at: t.expiresAt, rotated_at: null })
-      .execute();
+    await this.q.insertRefreshToken.run({
+      hash: t.hash,
+      grant_id: t.grantId,
+      scope: t.scope.join(' '),
+      created_at: now,
+      expires_at: t.expiresAt,
+      rotated_at: null,
+    });
   }
 
   async findRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
-    const row = await this.db
-      .selectFrom('refresh_tokens')
-      .innerJoin('grants', 'grants.id', 'refresh_tokens.grant_id')
-      .select([
-        ...grantColumns,
-        'refresh_tokens.hash',
-        'refresh_tokens.scope as token_scope',
-        'refresh_tokens.expires_at',
-        'refresh_tokens.rotated_at',
-      ])
-      .where('refresh_tokens.hash', '=', hash)
-      .executeTakeFirst();
+    const row = await this.q.findRefreshToken.first({ hash });
     if (!row) return undefined;
     return {
       grant: toGrant(row),
@@ -171,7 +227,7 @@ export class GrantRepo {
 
   /** Records that a refresh token was exchanged; keeps the first rotation time. */
   async markRotated(hash: string, now: number): Promise<void> {
-    await this.db.updateTable('refresh_tokens').set({ rotated_at: now }).where('hash', '=', hash).where('rotated_at', 'is', null).execute();
+    await this.q.markRotated.run({ hash, now });
   }
 
   async purgeExpired(now: number): Promise<void> {

@@ -5,6 +5,7 @@ import { ConsentRepo } from './consents.js';
 import { GrantRepo } from './grants.js';
 import { InteractionRepo } from './interactions.js';
 import { KeyRepo } from './keys.js';
+import { MfaRepo } from './mfa.js';
 import { SessionRepo } from './sessions.js';
 import { UserRepo } from './users.js';
 
@@ -17,6 +18,7 @@ export interface Storage {
   consents: ConsentRepo;
   grants: GrantRepo;
   keys: KeyRepo;
+  mfa: MfaRepo;
   audit: AuditRepo;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
@@ -31,6 +33,7 @@ export function createStorage(db: Db): Storage {
     consents: new ConsentRepo(db),
     grants: new GrantRepo(db),
     keys: new KeyRepo(db),
+    mfa: new MfaRepo(db),
     audit: new AuditRepo(db),
     async ping() {
       await db.selectFrom('users').select('id').limit(1).execute();

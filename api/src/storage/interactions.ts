@@ -1,4 +1,4 @@
-import type { AuthorizeParams } from '@gatehouse/shared';
+import type { AuthorizeParams, InteractionPrompt } from '@gatehouse/shared';
 import type { Db } from './db.js';
 import type { InteractionTable } from './schema.js';
 
@@ -8,7 +8,7 @@ export interface Interaction {
   browserHash: string;
   clientId: string;
   params: AuthorizeParams;
-  prompt: 'login' | 'consent';
+  prompt: InteractionPrompt;
   forceLogin: boolean;
   /** The session signed in during this interaction. */
   sessionId: string | null;

@@ -14,6 +14,22 @@ export interface Database {
   codes: CodeTable;
   refresh_tokens: RefreshTokenTable;
   audit_events: AuditEventTable;
+  totp_credentials: { user_id: string; secret: string; confirmed_at: number | null; last_step: number | null; created_at: number };
+  recovery_codes: { user_id: string; code_hash: string; used_at: number | null };
+  login_challenges: LoginChallengeTable;
+  login_throttle: { key: string; failures: number; last_failure_at: number; blocked_until: number };
+}
+
+export interface LoginChallengeTable {
+  id: string;
+  browser_hash: string;
+  user_id: string;
+  /** Null for a sign-in to the portal itself. */
+  interaction_id: string | null;
+  remember: number;
+  failures: number;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface UserTable {
@@ -42,6 +58,7 @@ export interface ClientTable {
   grant_types: string;
   token_endpoint_auth_method: string;
   id_token_signed_response_alg: string;
+  require_mfa: number;
   source: string;
   created_at: number;
   updated_at: number;

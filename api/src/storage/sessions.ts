@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { PreparedQuery } from './prepared.js';
 import type { SessionTable } from './schema.js';
 
 export interface Session {
@@ -38,7 +39,19 @@ export interface NewSession {
 }
 
 export class SessionRepo {
-  constructor(private readonly db: Db) {}
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    this.q = {
+      findByTokenHash: new PreparedQuery(db, (p: { hash: string }) =>
+        db.selectFrom('sessions').selectAll().where('token_hash', '=', p.hash),
+      ),
+      find: new PreparedQuery(db, (p: { id: string }) => db.selectFrom('sessions').selectAll().where('id', '=', p.id)),
+      touch: new PreparedQuery(db, (p: { id: string; now: number }) =>
+        db.updateTable('sessions').set({ last_seen_at: p.now }).where('id', '=', p.id),
+      ),
+    };
+  }
 
   async insert(s: NewSession, now: number): Promise<void> {
     await this.db
@@ -61,17 +74,17 @@ export class SessionRepo {
   }
 
   async findByTokenHash(tokenHash: string): Promise<Session | undefined> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const row = await this.q.findByTokenHash.first({ hash: tokenHash });
     return row && toSession(row);
   }
 
   async find(id: string): Promise<Session | undefined> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.q.find.first({ id });
     return row && toSession(row);
   }
 
   async touch(id: string, now: number): Promise<void> {
-    await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
+    await this.q.touch.run({ id, now });
   }
 
   /** Re-authentication of the same user: a new cookie value and a new auth_time, same sid. */

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { PreparedQuery } from './prepared.js';
 import type { UserTable } from './schema.js';
 
 export interface User {
@@ -32,11 +33,40 @@ const toUser = (r: UserTable): User => ({
 });
 
 export class UserRepo {
-  constructor(private readonly db: Db) {}
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    this.q = {
+      findById: new PreparedQuery(db, (p: { id: string }) => db.selectFrom('users').selectAll().where('id', '=', p.id)),
+      // The user and their group names (as groupsOf orders them) in one query.
+      findWithGroups: new PreparedQuery(db, (p: { id: string }) =>
+        db
+          .selectFrom('users')
+          .selectAll('users')
+          .select((eb) =>
+            eb
+              .selectFrom('group_members')
+              .innerJoin('groups', 'groups.id', 'group_members.group_id')
+              .select((agg) => agg.fn.agg<string>('json_group_array', ['groups.name']).orderBy('groups.name').as('names'))
+              .whereRef('group_members.user_id', '=', 'users.id')
+              .as('group_names'),
+          )
+          .where('users.id', '=', p.id),
+      ),
+    };
+  }
 
   async findById(id: string): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.q.findById.first({ id });
     return row && toUser(row);
+  }
+
+  /** The user and the names of their groups, sorted, in one round trip. */
+  async findWithGroups(id: string): Promise<{ user: User; groups: string[] } | undefined> {
+    const row = await this.q.findWithGroups.first({ id });
+    if (!row) return undefined;
+    const { group_names, ...user } = row;
+    return { user: toUser(user), groups: group_names ? (JSON.parse(group_names) as string[]) : [] };
   }
 
   /** By username or email, both case-insensitive. */

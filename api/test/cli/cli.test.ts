@@ -83,10 +83,28 @@ describe('the gatehouse CLI', () => {
 
   it('lists users and clients, and never prints a secret there', () => {
     const users = cli(['user', 'list']);
-    assert.match(users.out, /^carol\t.*\tcarol@example\.org\tadmin\tactive\tstaff$/m);
+    assert.match(users.out, /^carol\t.*\tcarol@example\.org\tadmin\tactive\tstaff\t-$/m);
     const clients = cli(['client', 'list']);
     assert.match(clients.out, /^forgejo\tForgejo\tconfidential\texplicit\tlocal\t/m);
     assert.doesNotMatch(clients.out + users.out, /\$argon2/);
+  });
+
+  it('resets the two-factor authentication of a user', async () => {
+    const secret = await withContext(async (ctx) => {
+      const user = (await ctx.storage.users.findByLogin('carol'))!;
+      const enrolment = (await ctx.identity.mfa.startTotpEnrolment(user.id, 'carol'))!;
+      const { generate } = await import('otplib');
+      assert.ok(await ctx.identity.mfa.confirmTotpEnrolment(user.id, await generate({ secret: enrolment.secret })));
+      return enrolment.secret;
+    });
+    assert.ok(secret);
+    assert.match(cli(['user', 'list']).out, /^carol\t.*\ttotp$/m);
+    const r = cli(['user', 'reset-totp', 'carol']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(cli(['user', 'list']).out, /^carol\t.*\t-$/m);
+    const again = cli(['user', 'reset-totp', 'carol']);
+    assert.equal(again.code, 2);
+    assert.match(again.err, /no two-factor/);
   });
 
   it('prints usage for an unknown command and exits 2', () => {

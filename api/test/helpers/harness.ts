@@ -53,6 +53,8 @@ export async function harness(overrides: Partial<ConfigInput> = {}, dataDir?: st
     dataDir: dir,
     adminPassword: 'admin-password-123',
     clients: [CONFIDENTIAL, PUBLIC],
+    // API tests do not depend on whether the SPA happens to be built (test/web covers serving it).
+    webDir: path.join(dir, 'no-web-build'),
     ...overrides,
   });
   const clock = new ManualClock(1_800_000_000);
@@ -178,13 +180,14 @@ export function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
 
-/** Redeems a code as the confidential client. */
+/** Redeems a code as a confidential client (grafana unless `client_id` says otherwise). */
 export function redeem(h: Harness, code: string, extra: Record<string, string> = {}) {
+  const { client_id: clientId = 'grafana', ...params } = extra;
   return request(h.app)
     .post('/oauth2/token')
-    .set('Authorization', basic('grafana', SECRET))
+    .set('Authorization', basic(clientId, SECRET))
     .type('form')
-    .send({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:8000/cb', ...extra });
+    .send({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:8000/cb', ...params });
 }
 
 export function refreshWith(h: Harness, refreshToken: string, extra: Record<string, string> = {}) {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { SessionView } from '@gatehouse/shared';
+import { SignInResult } from '@gatehouse/shared';
 import { PASSWORD, browser, confidentialParams, csrf, harness, startInteraction } from '../helpers/harness.js';
 
 describe('signing in to Gatehouse itself (no application)', () => {
@@ -11,8 +11,9 @@ describe('signing in to Gatehouse itself (no application)', () => {
       for (const login of ['alice', 'ALICE@example.org']) {
         const agent = browser(h);
         const res = await agent.post('/api/v1/session').set(csrf).send({ username: login, password: PASSWORD }).expect(200);
-        const view = SessionView.parse(res.body);
-        assert.equal(view.user.username, 'alice');
+        const result = SignInResult.parse(res.body);
+        assert.equal(result.status, 'signed_in');
+        assert.equal(result.status === 'signed_in' && result.session.user.username, 'alice');
         assert.match(String(res.headers['set-cookie']), /gatehouse_session=/);
         await agent.get('/api/v1/session').expect(200);
       }

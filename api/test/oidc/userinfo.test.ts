@@ -139,6 +139,37 @@ describe('userinfo endpoint', () => {
     await get(await resigned({ typ: 'at+jwt' })).expect(200);
   });
 
+  it('refuses a token it accepted before, once its grant is revoked', async () => {
+    const { access_token } = await tokens('openid');
+    await get(access_token).expect(200);
+    await get(access_token).expect(200);
+    await h.ctx.storage.grants.revoke((decodeJwt(access_token) as { gid: string }).gid, h.clock.now());
+    assertInvalidToken(await get(access_token));
+    assertInvalidToken(await post(access_token));
+  });
+
+  it('refuses a token it accepted before, from the second its exp is reached', async () => {
+    const { access_token } = await tokens('openid');
+    const { exp } = decodeJwt(access_token);
+    await get(access_token).expect(200);
+    h.clock.advance(exp! - 1 - h.clock.now());
+    await get(access_token).expect(200);
+    h.clock.advance(1);
+    assertInvalidToken(await get(access_token));
+  });
+
+  it('refuses a token that another Gatehouse (other keys, same issuer) accepted', async () => {
+    const other = await harness();
+    try {
+      const url = await authorize(browser(other), confidentialParams({ scope: 'openid' }));
+      const { access_token } = TokenResponse.parse((await redeem(other, url.searchParams.get('code')!).expect(200)).body);
+      await request(other.app).get('/oauth2/userinfo').set('Authorization', `Bearer ${access_token}`).expect(200);
+      assertInvalidToken(await get(access_token));
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses the token of a user disabled after it was issued', async () => {
     const { access_token } = await tokens('openid');
     await get(access_token).expect(200);

@@ -57,6 +57,8 @@ export const ClientRegistration = z
     grant_types: z.array(GrantType).min(1).default(['authorization_code', 'refresh_token']),
     token_endpoint_auth_method: TokenEndpointAuthMethod.optional(),
     id_token_signed_response_alg: SigningAlg.default('RS256'),
+    /** Sign-ins to this client need a second factor; users without one enrol first. */
+    require_mfa: z.boolean().default(false),
   })
   .strict()
   .superRefine((c, ctx) => {

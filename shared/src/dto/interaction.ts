@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The screen a pending authorization request needs next. */
-export const InteractionPrompt = z.enum(['login', 'consent']);
+export const InteractionPrompt = z.enum(['login', 'mfa', 'enrol', 'consent']);
 export type InteractionPrompt = z.infer<typeof InteractionPrompt>;
 
 /** What the SPA needs to render a pending authorization request (`GET /api/v1/interactions/:id`). */
@@ -32,6 +32,10 @@ export type ConsentDecision = z.infer<typeof ConsentDecision>;
  * request, or a URL the browser navigates to in order to resume the authorization flow.
  */
 export const InteractionNext = z.discriminatedUnion('next', [
+  /** A second factor is needed: the TOTP challenge screen. */
+  z.object({ next: z.literal('mfa') }),
+  /** The application requires a second factor the user has not set up yet. */
+  z.object({ next: z.literal('enrol') }),
   z.object({ next: z.literal('consent') }),
   z.object({ next: z.literal('redirect'), location: z.string() }),
 ]);

@@ -13,3 +13,10 @@ export const SessionView = z.object({
   expiresAt: z.number().int(),
 });
 export type SessionView = z.infer<typeof SessionView>;
+
+/** `POST /api/v1/session`: signed in, or a second factor is needed first. */
+export const SignInResult = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('signed_in'), session: SessionView }),
+  z.object({ status: z.literal('mfa_required') }),
+]);
+export type SignInResult = z.infer<typeof SignInResult>;

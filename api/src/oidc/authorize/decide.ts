@@ -1,11 +1,13 @@
 import type { AppContext } from '../../context.js';
 import type { Interaction } from '../../storage/interactions.js';
 import type { Session } from '../../storage/sessions.js';
-import { AccessDenied, ConsentRequired, LoginRequired } from '../errors.js';
+import { AccessDenied, ConsentRequired, LoginRequired, OAuthError } from '../errors.js';
 import type { AuthorizeRequest } from './request.js';
 
 export type Decision = { forceLogin: boolean } & (
   | { next: 'login' }
+  | { next: 'mfa'; session: Session }
+  | { next: 'enrol'; session: Session }
   | { next: 'consent'; session: Session }
   | { next: 'issue'; session: Session }
 );
@@ -14,6 +16,8 @@ export type Decision = { forceLogin: boolean } & (
  * What an authorization request needs before a code can be issued:
  * - a login when there is no session, or login is forced (prompt=login, select_account,
  *   max_age exceeded) and has not happened yet in this interaction
+ * - a second factor for a client that requires one, when the session was made with a password
+ *   alone: the TOTP challenge, or enrolment for a user who has none yet
  * - consent for an `explicit` client when prompt=consent or a scope was never approved
  * - with prompt=none, either need is an error instead (OIDC Core §3.1.2.6)
  */
@@ -38,6 +42,12 @@ export async function decide(
   if (!active || (forceLogin && !loggedInHere)) {
     if (request.prompts.has('none')) throw new LoginRequired('The user is not signed in.');
     return { next: 'login', forceLogin };
+  }
+
+  if (request.client.requireMfa && !active.amr.includes('otp')) {
+    if (request.prompts.has('none')) throw new OAuthError('interaction_required', 'This application requires a second factor.');
+    const { totp } = await ctx.identity.mfa.status(active.userId);
+    return { next: totp.enabled ? 'mfa' : 'enrol', session: active, forceLogin };
   }
 
   let needsConsent = false;

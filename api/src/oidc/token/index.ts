@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { AppContext } from '../../context.js';
+import { sendJson } from '../../http/json.js';
 import { noStore } from '../../http/no-store.js';
 import { limitPerIp } from '../../http/rate-limit.js';
 import { singleValued } from '../../http/validate.js';
@@ -38,7 +39,7 @@ export function tokenRouter(ctx: AppContext): Router {
       if (!grantType) throw new InvalidRequest('grant_type is missing.');
       if (!Object.hasOwn(GRANTS, grantType)) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported.`);
       if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`This client may not use the ${grantType} grant.`);
-      res.json(await GRANTS[grantType as keyof typeof GRANTS](ctx, client, body, ip));
+      sendJson(res, await GRANTS[grantType as keyof typeof GRANTS](ctx, client, body, ip));
     } catch (err) {
       if (err instanceof OAuthError) {
         if (err.error === 'invalid_client' || err.error === 'invalid_grant') {

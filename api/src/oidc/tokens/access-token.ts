@@ -19,10 +19,10 @@ export interface AccessTokenInput {
 
 /** What a verified access token says. */
 export interface AccessTokenClaims {
-  sub: string;
-  clientId: string;
-  scope: string[];
-  grantId: string;
+  readonly sub: string;
+  readonly clientId: string;
+  readonly scope: readonly string[];
+  readonly grantId: string;
 }
 
 /**
@@ -46,8 +46,14 @@ export async function signAccessToken(keys: Keystore, t: AccessTokenInput): Prom
 /** Why a presented access token was refused; never sent to the client in detail. */
 export class AccessTokenRejected extends Error {}
 
-/** Verifies signature, type (RFC 9068 §4), issuer, audience and expiry against our own clock. */
-export async function verifyAccessToken(keys: Keystore, token: string, issuer: string, now: number): Promise<AccessTokenClaims> {
+/** A verified token's claims, and the time claims that decide whether it is still valid. */
+interface Verified {
+  claims: AccessTokenClaims;
+  exp: number | undefined;
+  nbf: number | undefined;
+}
+
+async function verify(keys: Keystore, token: string, issuer: string, now: number): Promise<Verified> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(
@@ -68,5 +74,46 @@ export async function verifyAccessToken(keys: Keystore, token: string, issuer: s
   if (typeof sub !== 'string' || typeof client_id !== 'string' || typeof scope !== 'string' || typeof gid !== 'string') {
     throw new AccessTokenRejected('missing claims');
   }
-  return { sub, clientId: client_id, scope: scope.split(' '), grantId: gid };
+  const claims = Object.freeze({ sub, clientId: client_id, scope: Object.freeze(scope.split(' ')), grantId: gid });
+  return { claims, exp: payload.exp, nbf: payload.nbf };
+}
+
+/** Verifies signature, type (RFC 9068 §4), issuer, audience and expiry against our own clock. */
+export async function verifyAccessToken(keys: Keystore, token: string, issuer: string, now: number): Promise<AccessTokenClaims> {
+  return (await verify(keys, token, issuer, now)).claims;
+}
+
+/**
+ * verifyAccessToken with a bounded cache of verified tokens, keyed by the token text: a
+ * client presents the same access token many times, and the same text always verifies the
+ * same way against the same keys (the keystore does not change while the process runs).
+ * What depends on time is checked again on every use, exactly as jose does (tolerance 0):
+ * expired from `exp` on, not valid before `nbf`. Only accepted tokens are kept; the least
+ * recently used is dropped when full. This caches the signature check only: whether the
+ * grant is still unrevoked is the caller's check, on every request.
+ */
+export class AccessTokenVerifier {
+  private readonly verified = new Map<string, Verified>();
+
+  constructor(
+    private readonly keys: Keystore,
+    private readonly issuer: string,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async verify(token: string, now: number): Promise<AccessTokenClaims> {
+    const hit = this.verified.get(token);
+    if (hit) {
+      this.verified.delete(token);
+      if ((hit.exp === undefined || now < hit.exp) && (hit.nbf === undefined || hit.nbf <= now)) {
+        this.verified.set(token, hit); // most recently used last
+        return hit.claims;
+      }
+      // Out of its time window: verify in full, which rejects with the reason.
+    }
+    const result = await verify(this.keys, token, this.issuer, now);
+    this.verified.set(token, result);
+    if (this.verified.size > this.maxEntries) this.verified.delete(this.verified.keys().next().value as string);
+    return result.claims;
+  }
 }

@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import { init } from './0001-init.js';
+import { mfa } from './0002-mfa.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
   '0001-init': init,
+  '0002-mfa': mfa,
 };

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** A 6-digit TOTP code; spaces people type from their app are ignored. */
+export const TotpCode = z
+  .string()
+  .transform((s) => s.replace(/\s+/g, ''))
+  .pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app'));
+
+/** A recovery code as shown to the user (xxxx-xxxx-xxxx-xxxx); case and dashes are ignored. */
+export const RecoveryCode = z
+  .string()
+  .transform((s) => s.replace(/[\s-]+/g, '').toUpperCase())
+  .pipe(z.string().regex(/^[A-Z2-7]{16}$/, 'Enter a recovery code like ABCD-EFGH-IJKL-MNOP'));
+
+/** The second step of a sign-in: a current TOTP code or one recovery code. */
+export const MfaRequest = z.union([z.object({ code: TotpCode }).strict(), z.object({ recoveryCode: RecoveryCode }).strict()]);
+export type MfaRequest = z.input<typeof MfaRequest>;
+
+/** `GET /api/v1/me/mfa`. */
+export const MfaStatus = z.object({
+  totp: z.object({ enabled: z.boolean(), recoveryCodesLeft: z.number().int().min(0) }),
+});
+export type MfaStatus = z.infer<typeof MfaStatus>;
+
+/** A new TOTP secret, shown until enrolment is confirmed with a code. */
+export const TotpEnrolment = z.object({
+  /** Base32 secret for typing in by hand. */
+  secret: z.string(),
+  otpauthUri: z.string(),
+  /** The otpauth URI as an SVG QR code, as a data: URI. */
+  qrCode: z.string().startsWith('data:image/svg+xml'),
+});
+export type TotpEnrolment = z.infer<typeof TotpEnrolment>;
+
+export const ConfirmTotpRequest = z.object({ code: TotpCode });
+export type ConfirmTotpRequest = z.input<typeof ConfirmTotpRequest>;
+
+/** Recovery codes, shown once. */
+export const RecoveryCodes = z.object({ recoveryCodes: z.array(z.string()).length(10) });
+export type RecoveryCodes = z.infer<typeof RecoveryCodes>;
+
+/** Disabling TOTP or regenerating recovery codes needs the password and a current code. */
+export const ReauthenticateRequest = z.object({ password: z.string().min(1).max(1024), code: TotpCode });
+export type ReauthenticateRequest = z.input<typeof ReauthenticateRequest>;
