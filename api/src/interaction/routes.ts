@@ -67,15 +67,25 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
     return { next: 'redirect', location: resumeUrl(ctx, interaction.id) };
   }
 
+  /**
+   * The screen to show now. A second-factor screen is right only while a challenge is pending
+   * or a step-up is due; a voided or expired challenge means the password again.
+   */
+  async function currentPrompt(req: Request, interaction: Interaction): Promise<InteractionView['prompt']> {
+    if (await pendingChallenge(ctx, req, interaction.id)) return 'mfa';
+    if (interaction.prompt !== 'mfa') return interaction.prompt;
+    const decision = await decide(ctx, await requestOf(interaction), await ctx.sessions.current(req), interaction).catch(() => undefined);
+    return decision?.next === 'mfa' || decision?.next === 'enrol' || decision?.next === 'consent' ? decision.next : 'login';
+  }
+
   router.get('/api/v1/interactions/:id', async (req, res) => {
     const interaction = await load(req);
     const { client, scopes } = await requestOf(interaction);
     const session = await ctx.sessions.current(req);
     const user = session ? await ctx.identity.findUser(session.userId) : undefined;
-    const challenged = await pendingChallenge(ctx, req, interaction.id);
     const view: InteractionView = {
       id: interaction.id,
-      prompt: challenged ? 'mfa' : interaction.prompt,
+      prompt: await currentPrompt(req, interaction),
       client: { id: client.id, name: client.name },
       scopes: scopes.map((scope) => ({ scope, description: isScope(scope) ? SCOPE_DESCRIPTIONS[scope] : scope })),
       loginHint: interaction.params.login_hint ?? null,

@@ -141,6 +141,20 @@ describe('the second factor at sign-in', () => {
       h.clock.advance(60);
       const late = await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: await totp(h, secret) }).expect(409);
       assert.equal(late.body.error.code, 'login_required');
+      assert.equal((await agent.get(`/api/v1/interactions/${id}`).expect(200)).body.prompt, 'login', 'the screen is the password again');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('goes back to the password screen when the challenge expires', async () => {
+    const { h } = await withTotp();
+    try {
+      const agent = browser(h);
+      const { id } = await passwordStep(agent);
+      assert.equal((await agent.get(`/api/v1/interactions/${id}`)).body.prompt, 'mfa');
+      h.clock.advance(5 * 60 + 1);
+      assert.equal((await agent.get(`/api/v1/interactions/${id}`)).body.prompt, 'login');
     } finally {
       await h.close();
     }
