@@ -5,33 +5,23 @@ import { healthRouter } from './health.js';
 import { ApiError, apiErrorHandler } from './http/api-error.js';
 import { limitPerIp } from './http/rate-limit.js';
 import { securityHeaders } from './http/security-headers.js';
-import { staticResponder } from './http/static-documents.js';
+import type { TrustProxy } from './http/client-ip.js';
+import { cors } from './http/cors.js';
+import { hotRouter, staticDocumentRoute } from './http/hot-routes.js';
 import { interactionRouter } from './interaction/routes.js';
 import { authorizeRouter } from './oidc/authorize/index.js';
 import { publicDocuments } from './oidc/discovery.js';
 import { oauthErrorHandler } from './oidc/error-response.js';
 import { tokenRouter } from './oidc/token/index.js';
-import { userinfoRouter } from './oidc/userinfo.js';
+import { userinfoRoute } from './oidc/userinfo.js';
 import { sessionRouter } from './session/routes.js';
 import { meMfaRouter } from './rest/me-mfa.js';
 import { DEFAULT_WEB_DIR, spaRouter } from './web/spa.js';
 
-/** CORS for the endpoints browser-based clients call directly; no cookies are involved there. */
-const corsPaths = ['/oauth2/token', '/oauth2/userinfo'];
-const cors: express.RequestHandler = (req, res, next) => {
-  res.set('Access-Control-Allow-Origin', '*').set('Cross-Origin-Resource-Policy', 'cross-origin');
-  if (req.method === 'OPTIONS') {
-    res.set('Access-Control-Allow-Methods', 'GET, POST').set('Access-Control-Allow-Headers', 'Authorization, Content-Type').set('Access-Control-Max-Age', '600');
-    res.status(204).end();
-    return;
-  }
-  next();
-};
-
 /**
- * The HTTP request listener: the public static documents (discovery, JWKS) answered from
- * precomputed bytes, then the Express application with every other route, in order, then the
- * error handlers. Both carry the same security headers.
+ * The HTTP request listener: the hot protocol endpoints (discovery and JWKS from precomputed
+ * bytes, userinfo) answered before Express, then the Express application with every other
+ * route, in order, then the error handlers. Both carry the same security headers.
  */
 export function createApp(ctx: AppContext): RequestListener {
   const app = express();
@@ -44,14 +34,15 @@ export function createApp(ctx: AppContext): RequestListener {
 
   const routes = Router();
   routes.use(healthRouter(ctx));
-  routes.use(corsPaths, cors);
+  // Userinfo itself is a hot route; CORS here still covers its other methods and sub-paths.
+  routes.use(['/oauth2/token', '/oauth2/userinfo'], cors);
   routes.use(tokenRouter(ctx));
-  routes.use(userinfoRouter(ctx));
   routes.use(oauthErrorHandler(ctx.log));
   routes.use(
     ['/oauth2/authorize', '/api'],
     limitPerIp(ctx.config.rateLimit.api, ctx.config.rateLimit.windowSeconds, (req, res, next) => {
-      if (req.path.startsWith('/oauth2')) res.status(429).type('text').send('Too many requests. Retry later.');
+      // Mounted on two paths: req.path is below the mount point, req.baseUrl names it.
+      if (req.baseUrl.endsWith('/oauth2/authorize')) res.status(429).type('text').send('Too many requests. Retry later.');
       else next(new ApiError('rate_limited', 429, 'Too many requests. Wait a moment and try again.'));
     }),
   );
@@ -73,8 +64,11 @@ export function createApp(ctx: AppContext): RequestListener {
   });
   app.use(oauthErrorHandler(ctx.log));
 
-  const answerStatic = staticResponder(base, security, publicDocuments(ctx));
+  const hot = hotRouter(base, [
+    ...publicDocuments(ctx).map((doc) => staticDocumentRoute(security, doc)),
+    userinfoRoute(ctx, security, app.get('trust proxy fn') as TrustProxy),
+  ]);
   return (req, res) => {
-    if (!answerStatic(req, res)) app(req, res);
+    if (!hot(req, res)) app(req, res);
   };
 }

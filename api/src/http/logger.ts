@@ -1,9 +1,13 @@
-import type { Request } from 'express';
-
 /** Operational log (not the audit trail). Stack traces go here, never to clients. */
+/** The request an error happened in, as far as the log names it (an Express Request fits). */
+export interface LoggedRequest {
+  method?: string;
+  path?: string;
+}
+
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, err: unknown, req?: Request): void;
+  error(message: string, err: unknown, req?: LoggedRequest): void;
 }
 
 export function createLogger(write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {

@@ -1,10 +1,12 @@
+import { IncomingMessage, ServerResponse, type OutgoingHttpHeaders } from 'node:http';
+import { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
 /**
  * The security headers of every response (helmet). The one place they are configured: the
- * Express application runs this middleware, and the static-document fast path captures its
- * output once at start-up (see static-documents.ts), so the two cannot diverge.
+ * Express application runs this middleware, and the endpoints answered before Express capture
+ * its output once at start-up (captureHeaders, used by hot-routes.ts), so the two cannot diverge.
  */
 export function securityHeaders(issuer: string): RequestHandler {
   const https = new URL(issuer).protocol === 'https:';
@@ -17,4 +19,29 @@ export function securityHeaders(issuer: string): RequestHandler {
     referrerPolicy: { policy: 'no-referrer' },
     strictTransportSecurity: https ? { maxAge: 31536000, includeSubDomains: false } : false,
   });
+}
+
+/**
+ * The headers the security middleware sets, captured by running it once on a detached
+ * response (it is synchronous and depends on nothing in the request), then `extra` set on top
+ * as later middleware would: a name already there keeps its place and takes the new value.
+ * Names keep their case and order.
+ */
+export function captureHeaders(security: RequestHandler, extra: Record<string, string> = {}): OutgoingHttpHeaders {
+  const req = new IncomingMessage(new Socket());
+  req.method = 'GET';
+  req.url = '/';
+  const res = new ServerResponse(req);
+  let called = false;
+  security(req as Parameters<RequestHandler>[0], res as Parameters<RequestHandler>[1], (err?: unknown) => {
+    if (err) throw err;
+    called = true;
+  });
+  if (!called) throw new Error('the security headers middleware did not finish synchronously');
+  for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
+  // getRawHeaderNames (Node >= 15.13) keeps the names' case and order; @types/node lacks it.
+  const names = (res as ServerResponse & { getRawHeaderNames(): string[] }).getRawHeaderNames();
+  const headers: OutgoingHttpHeaders = {};
+  for (const name of names) headers[name] = res.getHeader(name);
+  return headers;
 }

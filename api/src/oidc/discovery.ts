@@ -1,6 +1,6 @@
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES, type DiscoveryDocument } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
-import type { StaticDocument } from '../http/static-documents.js';
+import type { StaticDocument } from '../http/hot-routes.js';
 import { SIGNING_ALGS } from './tokens/keystore.js';
 
 /** OpenID Provider metadata: exactly what is implemented, nothing more. */

@@ -275,3 +275,19 @@ describe('authorization endpoint', () => {
     }
   });
 });
+
+describe('authorization endpoint rate limit', () => {
+  it('answers 429 in plain text past the per-IP limit, while /api answers its JSON error', async () => {
+    const h = await harness({ rateLimit: { api: 1, windowSeconds: 60 } });
+    try {
+      await request(h.app).get(authorizeQuery(confidentialParams())).expect(303);
+      const res = await request(h.app).get(authorizeQuery(confidentialParams())).expect(429);
+      assert.equal(res.text, 'Too many requests. Retry later.');
+      assert.ok(res.headers['retry-after']);
+      const api = await request(h.app).get('/api/no-such-endpoint').expect(429);
+      assert.equal(api.body.error.code, 'rate_limited');
+    } finally {
+      await h.close();
+    }
+  });
+});
