@@ -47,7 +47,10 @@ export interface BootstrapResult {
  */
 export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   const now = ctx.clock.now();
-  await ctx.storage.clients.syncConfigClients(ctx.config.clients.map((c) => clientFromRegistration(c, 'config')), now);
+  await ctx.storage.clients.syncConfigClients(
+    ctx.config.clients.map((c) => clientFromRegistration(c, 'config')),
+    now,
+  );
   await purgeExpired(ctx);
   if ((await ctx.storage.users.count()) > 0) return { adminCreated: false };
 

@@ -90,7 +90,8 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
   }
   if (area === 'user' && verb === 'passwd') {
     const user = positionals[0] ? await ctx.storage.users.findByLogin(positionals[0]) : undefined;
-    if (!user || user.username.toLowerCase() !== positionals[0]!.toLowerCase()) throw new UsageError(`no user named ${positionals[0] ?? ''}`);
+    if (!user || user.username.toLowerCase() !== positionals[0]!.toLowerCase())
+      throw new UsageError(`no user named ${positionals[0] ?? ''}`);
     const { password, generated } = await newPassword(ctx, values['password-stdin']);
     await ctx.storage.users.setPasswordHash(user.id, await hashPassword(password), now);
     await ctx.audit.record({ event: 'password_set', userId: user.id, detail: { by: 'cli' } }, now);
@@ -100,7 +101,8 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
   }
   if (area === 'user' && verb === 'reset-totp') {
     const user = positionals[0] ? await ctx.storage.users.findByLogin(positionals[0]) : undefined;
-    if (!user || user.username.toLowerCase() !== positionals[0]!.toLowerCase()) throw new UsageError(`no user named ${positionals[0] ?? ''}`);
+    if (!user || user.username.toLowerCase() !== positionals[0]!.toLowerCase())
+      throw new UsageError(`no user named ${positionals[0] ?? ''}`);
     if (!(await ctx.identity.mfa.status(user.id)).totp.enabled) throw new UsageError(`${user.username} has no two-factor authentication`);
     await ctx.identity.mfa.disableTotp(user.id);
     await ctx.audit.record({ event: 'totp_disable', userId: user.id, detail: { by: 'cli' } }, now);
@@ -111,7 +113,17 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
     for (const u of await ctx.storage.users.list()) {
       const groups = await ctx.storage.users.groupsOf(u.id);
       const totp = (await ctx.identity.mfa.status(u.id)).totp.enabled ? 'totp' : '-';
-      out([u.username, u.id, u.email ?? '-', u.isAdmin ? 'admin' : 'user', u.disabled ? 'disabled' : 'active', groups.join(',') || '-', totp].join('\t'));
+      out(
+        [
+          u.username,
+          u.id,
+          u.email ?? '-',
+          u.isAdmin ? 'admin' : 'user',
+          u.disabled ? 'disabled' : 'active',
+          groups.join(',') || '-',
+          totp,
+        ].join('\t'),
+      );
     }
     return;
   }

@@ -7,7 +7,13 @@ import { freePort } from '../src/ports.js';
 import { startRelyingParty, type RelyingParty } from '../src/relying-party.js';
 
 const RP_SECRET = 'e2e-relying-party-secret-0123456789abcdef';
-const ALICE = { username: 'alice', password: 'alice-e2e-password', email: 'alice@example.org', name: 'Alice Liddell', groups: ['staff', 'ops'] };
+const ALICE = {
+  username: 'alice',
+  password: 'alice-e2e-password',
+  email: 'alice@example.org',
+  name: 'Alice Liddell',
+  groups: ['staff', 'ops'],
+};
 /** Never approves anything, so the consent screen always shows for her. */
 const BOB = { username: 'bob', password: 'bob-e2e-password-1', email: 'bob@example.org' };
 
@@ -26,7 +32,13 @@ describe('signing in to an application through Gatehouse', () => {
     const rpPort = await freePort();
     gatehouse = await startGatehouse({
       clients: [
-        { client_id: 'testapp', client_secret: RP_SECRET, name: 'Test App', redirect_uris: [`http://127.0.0.1:${rpPort}/cb`], consent: 'explicit' },
+        {
+          client_id: 'testapp',
+          client_secret: RP_SECRET,
+          name: 'Test App',
+          redirect_uris: [`http://127.0.0.1:${rpPort}/cb`],
+          consent: 'explicit',
+        },
       ],
       users: [ALICE, BOB],
     });

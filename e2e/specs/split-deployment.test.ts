@@ -27,7 +27,15 @@ describe('the SPA served by nginx in front of the API', () => {
     gatehouse = await startGatehouse({
       issuer: publicUrl,
       env: { GATEHOUSE_TRUST_PROXY: 'loopback' },
-      clients: [{ client_id: 'proxied', client_secret: SECRET, name: 'Proxied App', redirect_uris: [`http://127.0.0.1:${rpPort}/cb`], consent: 'implicit' }],
+      clients: [
+        {
+          client_id: 'proxied',
+          client_secret: SECRET,
+          name: 'Proxied App',
+          redirect_uris: [`http://127.0.0.1:${rpPort}/cb`],
+          consent: 'implicit',
+        },
+      ],
       users: [{ username: 'carol', password: 'carol-e2e-password', email: 'carol@example.org', groups: ['ops'] }],
     });
     nginx = await startNginx(nginxPort, gatehouse.url);

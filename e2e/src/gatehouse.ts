@@ -62,7 +62,10 @@ export async function startGatehouse(options: {
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Gatehouse exited: ${stderr}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`Gatehouse did not get ready: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));

@@ -61,7 +61,11 @@ export async function startRelyingParty(issuer: string, clientId: string, client
       if (!p) return page(res, 400, 'No sign-in in progress', '');
       pending.delete(id!);
       try {
-        const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce });
+        const tokens = await oidc.authorizationCodeGrant(config, current, {
+          pkceCodeVerifier: p.verifier,
+          expectedState: p.state,
+          expectedNonce: p.nonce,
+        });
         const claims = tokens.claims()!;
         const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
         return page(

@@ -18,7 +18,7 @@ export function createLogger(write: (line: string) => void = (l) => process.stde
     error: (message, err, req) =>
       line('error', message, {
         ...(req && { method: req.method, path: req.path }),
-        error: err instanceof Error ? err.stack ?? err.message : String(err),
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
       }),
   };
 }

@@ -48,7 +48,11 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
       return validateRequest(interaction.params, await trustTarget(ctx, interaction.params));
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      throw new ApiError('interaction_expired', 404, 'This sign-in request is no longer valid. Go back to the application and start again.');
+      throw new ApiError(
+        'interaction_expired',
+        404,
+        'This sign-in request is no longer valid. Go back to the application and start again.',
+      );
     }
   }
 
@@ -155,7 +159,13 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
     if (approve) await ctx.storage.consents.grant(session.userId, interaction.clientId, request.scopes, now);
     await ctx.storage.interactions.update(interaction.id, { consent: approve ? 'approved' : 'denied' });
     await ctx.audit.record(
-      { event: approve ? 'consent_grant' : 'consent_deny', userId: session.userId, clientId: interaction.clientId, ip: req.ip ?? null, detail: { scope: request.scopes.join(' ') } },
+      {
+        event: approve ? 'consent_grant' : 'consent_deny',
+        userId: session.userId,
+        clientId: interaction.clientId,
+        ip: req.ip ?? null,
+        detail: { scope: request.scopes.join(' ') },
+      },
       now,
     );
     res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);

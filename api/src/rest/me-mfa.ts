@@ -37,7 +37,8 @@ export function meMfaRouter(ctx: AppContext, attemptLimit: RequestHandler): Rout
   router.post('/api/v1/me/mfa/totp', attemptLimit, async (req, res) => {
     const { user } = await requireSession(ctx, req);
     const enrolment = await ctx.identity.mfa.startTotpEnrolment(user.id, user.email ?? user.username);
-    if (!enrolment) throw new ApiError('mfa_already_enrolled', 409, 'Two-factor authentication is already on. Turn it off first to set up a new app.');
+    if (!enrolment)
+      throw new ApiError('mfa_already_enrolled', 409, 'Two-factor authentication is already on. Turn it off first to set up a new app.');
     send(res, enrolment satisfies TotpEnrolment);
   });
 
@@ -46,7 +47,10 @@ export function meMfaRouter(ctx: AppContext, attemptLimit: RequestHandler): Rout
     const { code } = parseBody(ConfirmTotpRequest, req.body);
     const recoveryCodes = await ctx.identity.mfa.confirmTotpEnrolment(user.id, code);
     if (!recoveryCodes) {
-      await ctx.audit.record({ event: 'mfa_failure', userId: user.id, ip: req.ip ?? null, detail: { reason: 'enrolment_code' } }, ctx.clock.now());
+      await ctx.audit.record(
+        { event: 'mfa_failure', userId: user.id, ip: req.ip ?? null, detail: { reason: 'enrolment_code' } },
+        ctx.clock.now(),
+      );
       throw new ApiError('mfa_failed', 400, 'That code does not match. Check the time on your phone and enter the current code.');
     }
     await ctx.audit.record({ event: 'totp_enable', userId: user.id, ip: req.ip ?? null }, ctx.clock.now());
@@ -57,7 +61,8 @@ export function meMfaRouter(ctx: AppContext, attemptLimit: RequestHandler): Rout
 
   router.post('/api/v1/me/mfa/totp/disable', attemptLimit, json, async (req, res) => {
     const { user } = await requireSession(ctx, req);
-    if (!(await ctx.identity.mfa.status(user.id)).totp.enabled) throw new ApiError('mfa_not_enrolled', 409, 'Two-factor authentication is not on.');
+    if (!(await ctx.identity.mfa.status(user.id)).totp.enabled)
+      throw new ApiError('mfa_not_enrolled', 409, 'Two-factor authentication is not on.');
     await reauthenticate(req, res, user.id, user.username);
     await ctx.identity.mfa.disableTotp(user.id);
     await ctx.audit.record({ event: 'totp_disable', userId: user.id, ip: req.ip ?? null, detail: { by: 'user' } }, ctx.clock.now());
@@ -66,7 +71,8 @@ export function meMfaRouter(ctx: AppContext, attemptLimit: RequestHandler): Rout
 
   router.post('/api/v1/me/mfa/recovery-codes', attemptLimit, json, async (req, res) => {
     const { user } = await requireSession(ctx, req);
-    if (!(await ctx.identity.mfa.status(user.id)).totp.enabled) throw new ApiError('mfa_not_enrolled', 409, 'Two-factor authentication is not on.');
+    if (!(await ctx.identity.mfa.status(user.id)).totp.enabled)
+      throw new ApiError('mfa_not_enrolled', 409, 'Two-factor authentication is not on.');
     await reauthenticate(req, res, user.id, user.username);
     const recoveryCodes = await ctx.identity.mfa.regenerateRecoveryCodes(user.id);
     await ctx.audit.record({ event: 'recovery_codes_regenerated', userId: user.id, ip: req.ip ?? null }, ctx.clock.now());

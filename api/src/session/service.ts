@@ -65,7 +65,17 @@ export class SessionService {
       const id = this.random.token(16);
       const expiresAt = now + this.ttl.sessionAbsolute;
       await this.repo.insert(
-        { id, tokenHash: sha256(token), userId, authTime: now, amr, remember, expiresAt, ip: req.ip ?? null, userAgent: req.get('user-agent')?.slice(0, 512) ?? null },
+        {
+          id,
+          tokenHash: sha256(token),
+          userId,
+          authTime: now,
+          amr,
+          remember,
+          expiresAt,
+          ip: req.ip ?? null,
+          userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+        },
         now,
       );
       session = { id, userId, authTime: now, amr, remember, createdAt: now, lastSeenAt: now, expiresAt, endedAt: null };

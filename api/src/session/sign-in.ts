@@ -43,12 +43,26 @@ export async function passwordSignIn(
   const result = await ctx.identity.authenticate(body.username, body.password);
   if (!result.ok) {
     await ctx.audit.record(
-      { event: 'login_failure', userId: result.userId ?? null, clientId: target.clientId, ip, detail: { reason: result.reason, login: body.username } },
+      {
+        event: 'login_failure',
+        userId: result.userId ?? null,
+        clientId: target.clientId,
+        ip,
+        detail: { reason: result.reason, login: body.username },
+      },
       now,
     );
     const failed = await ctx.regulator.fail(key);
     if (failed.wait > 0) {
-      await ctx.audit.record({ event: 'lockout', userId: result.userId ?? null, ip, detail: { login: body.username, failures: failed.failures, wait: failed.wait } }, now);
+      await ctx.audit.record(
+        {
+          event: 'lockout',
+          userId: result.userId ?? null,
+          ip,
+          detail: { login: body.username, failures: failed.failures, wait: failed.wait },
+        },
+        now,
+      );
     }
     throw new ApiError('invalid_credentials', 401, 'The username or password is not correct.');
   }
@@ -88,7 +102,14 @@ export async function pendingChallenge(ctx: AppContext, req: Request, interactio
  * Checks a TOTP or recovery code for a user: waits after repeated failures, audits every
  * attempt, and answers one clear message for any wrong, used or replayed code.
  */
-export async function verifySecondFactor(ctx: AppContext, req: Request, res: Response, userId: string, factor: SecondFactor, clientId: string | null): Promise<void> {
+export async function verifySecondFactor(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  userId: string,
+  factor: SecondFactor,
+  clientId: string | null,
+): Promise<void> {
   const now = ctx.clock.now();
   const ip = req.ip ?? null;
   const key = mfaKey(userId);
@@ -106,8 +127,13 @@ export async function verifySecondFactor(ctx: AppContext, req: Request, res: Res
   }
   await ctx.audit.record({ event: 'mfa_failure', userId, clientId, ip, detail: { reason: result } }, now);
   const failed = await ctx.regulator.fail(key);
-  if (failed.wait > 0) await ctx.audit.record({ event: 'lockout', userId, ip, detail: { factor: 'mfa', failures: failed.failures, wait: failed.wait } }, now);
-  throw new ApiError('mfa_failed', 401, 'That code is not correct. Each code works once; use the next one your app shows, or a recovery code.');
+  if (failed.wait > 0)
+    await ctx.audit.record({ event: 'lockout', userId, ip, detail: { factor: 'mfa', failures: failed.failures, wait: failed.wait } }, now);
+  throw new ApiError(
+    'mfa_failed',
+    401,
+    'That code is not correct. Each code works once; use the next one your app shows, or a recovery code.',
+  );
 }
 
 /**
@@ -125,7 +151,11 @@ export async function completeChallenge(
   try {
     await verifySecondFactor(ctx, req, res, challenge.userId, factor, clientId);
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'mfa_failed' && (await ctx.storage.mfa.countChallengeFailure(challenge.id)) >= CHALLENGE_ATTEMPTS) {
+    if (
+      err instanceof ApiError &&
+      err.code === 'mfa_failed' &&
+      (await ctx.storage.mfa.countChallengeFailure(challenge.id)) >= CHALLENGE_ATTEMPTS
+    ) {
       await ctx.storage.mfa.deleteChallenge(challenge.id);
       throw new ApiError('login_required', 401, 'Too many wrong codes. Sign in with your password again.');
     }
@@ -133,6 +163,9 @@ export async function completeChallenge(
   }
   await ctx.storage.mfa.deleteChallenge(challenge.id);
   const session = await ctx.sessions.signIn(req, res, challenge.userId, ['pwd', 'otp'], challenge.remember);
-  await ctx.audit.record({ event: 'login_success', userId: challenge.userId, clientId, ip: req.ip ?? null, detail: { amr: 'pwd otp' } }, ctx.clock.now());
+  await ctx.audit.record(
+    { event: 'login_success', userId: challenge.userId, clientId, ip: req.ip ?? null, detail: { amr: 'pwd otp' } },
+    ctx.clock.now(),
+  );
   return session;
 }

@@ -40,7 +40,9 @@ export class MfaRepo {
     const r = await this.db
       .insertInto('totp_credentials')
       .values({ user_id: userId, secret: sealedSecret, confirmed_at: null, last_step: null, created_at: now })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ secret: sealedSecret, created_at: now, last_step: null }).where('confirmed_at', 'is', null))
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({ secret: sealedSecret, created_at: now, last_step: null }).where('confirmed_at', 'is', null),
+      )
       .executeTakeFirst();
     return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
   }
@@ -50,7 +52,10 @@ export class MfaRepo {
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('totp_credentials').set({ confirmed_at: now, last_step: step }).where('user_id', '=', userId).execute();
       await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-      await trx.insertInto('recovery_codes').values(recoveryHashes.map((h) => ({ user_id: userId, code_hash: h, used_at: null }))).execute();
+      await trx
+        .insertInto('recovery_codes')
+        .values(recoveryHashes.map((h) => ({ user_id: userId, code_hash: h, used_at: null })))
+        .execute();
     });
   }
 
@@ -75,7 +80,10 @@ export class MfaRepo {
   async replaceRecoveryCodes(userId: string, hashes: string[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-      await trx.insertInto('recovery_codes').values(hashes.map((h) => ({ user_id: userId, code_hash: h, used_at: null }))).execute();
+      await trx
+        .insertInto('recovery_codes')
+        .values(hashes.map((h) => ({ user_id: userId, code_hash: h, used_at: null })))
+        .execute();
     });
   }
 
@@ -142,7 +150,11 @@ export class MfaRepo {
   }
 
   async countChallengeFailure(id: string): Promise<number> {
-    await this.db.updateTable('login_challenges').set((eb) => ({ failures: eb('failures', '+', 1) })).where('id', '=', id).execute();
+    await this.db
+      .updateTable('login_challenges')
+      .set((eb) => ({ failures: eb('failures', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
     const r = await this.db.selectFrom('login_challenges').select('failures').where('id', '=', id).executeTakeFirst();
     return r?.failures ?? 0;
   }
@@ -171,6 +183,9 @@ export class MfaRepo {
 
   async purgeExpired(now: number, throttleMemory: number): Promise<void> {
     await this.db.deleteFrom('login_challenges').where('expires_at', '<=', now).execute();
-    await this.db.deleteFrom('login_throttle').where('last_failure_at', '<=', now - throttleMemory).execute();
+    await this.db
+      .deleteFrom('login_throttle')
+      .where('last_failure_at', '<=', now - throttleMemory)
+      .execute();
   }
 }

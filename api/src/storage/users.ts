@@ -85,7 +85,10 @@ export class UserRepo {
   }
 
   async count(): Promise<number> {
-    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -142,7 +145,11 @@ export class UserRepo {
     if (names.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       for (const name of names) {
-        await trx.insertInto('groups').values({ id: newId(), name }).onConflict((oc) => oc.column('name').doNothing()).execute();
+        await trx
+          .insertInto('groups')
+          .values({ id: newId(), name })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .execute();
         const group = await trx.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirstOrThrow();
         await trx
           .insertInto('group_members')

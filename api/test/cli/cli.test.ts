@@ -66,7 +66,15 @@ describe('the gatehouse CLI', () => {
   });
 
   it('adds a confidential client, printing its secret once and storing only a hash', async () => {
-    const r = cli(['client', 'add', 'forgejo', '--name', 'Forgejo', '--redirect-uri', 'https://git.example.org/user/oauth2/gatehouse/callback']);
+    const r = cli([
+      'client',
+      'add',
+      'forgejo',
+      '--name',
+      'Forgejo',
+      '--redirect-uri',
+      'https://git.example.org/user/oauth2/gatehouse/callback',
+    ]);
     assert.equal(r.code, 0, r.err);
     const secret = /Client secret \(shown once\): (\S+)/.exec(r.out)?.[1];
     assert.ok(secret);

@@ -41,7 +41,10 @@ describe('configuration', () => {
     });
     assert.equal(problems.length, 5, problems.join('\n'));
     for (const name of ['GATEHOUSE_PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_CODE_TTL', 'GATEHOUSE_ADMIN_PASSWORD', 'GATEHOUSE_TYPO']) {
-      assert.ok(problems.some((p) => p.startsWith(name)), `${name} is not named in:\n${problems.join('\n')}`);
+      assert.ok(
+        problems.some((p) => p.startsWith(name)),
+        `${name} is not named in:\n${problems.join('\n')}`,
+      );
     }
   });
 
@@ -58,13 +61,27 @@ describe('configuration', () => {
   it('validates each client and points at the field', () => {
     const clients = [
       { client_id: 'ok', client_secret: 'x'.repeat(32), name: 'OK', redirect_uris: ['https://ok.example.org/cb'] },
-      { client_id: 'bad', client_secret: 'short', name: 'Bad', redirect_uris: ['http://bad.example.org/cb', 'https://x.example.org/#frag'] },
+      {
+        client_id: 'bad',
+        client_secret: 'short',
+        name: 'Bad',
+        redirect_uris: ['http://bad.example.org/cb', 'https://x.example.org/#frag'],
+      },
       { client_id: 'pub', type: 'public', client_secret: 'y'.repeat(32), name: 'Pub', redirect_uris: ['myapp:/cb'] },
     ];
     const problems = problemsOf({ GATEHOUSE_CLIENTS: JSON.stringify(clients) });
-    assert.ok(problems.some((p) => p.includes('(1.client_secret)')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('(1.redirect_uris.0)') && p.includes('https')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('(1.redirect_uris.1)') && p.includes('fragment')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('(1.client_secret)')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('(1.redirect_uris.0)') && p.includes('https')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('(1.redirect_uris.1)') && p.includes('fragment')),
+      problems.join('\n'),
+    );
   });
 
   it('refuses a public client with a secret and a confidential one without', () => {
@@ -74,8 +91,14 @@ describe('configuration', () => {
         { client_id: 'conf', name: 'Conf', redirect_uris: ['https://c.example.org/cb'] },
       ]),
     });
-    assert.ok(problems.some((p) => p.includes('(0.client_secret)') && p.includes('no secret')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('(1.client_secret)') && p.includes('exactly one')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('(0.client_secret)') && p.includes('no secret')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('(1.client_secret)') && p.includes('exactly one')),
+      problems.join('\n'),
+    );
   });
 
   it('refuses a client registry that is not JSON, and duplicate client ids', () => {

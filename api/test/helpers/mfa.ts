@@ -19,7 +19,11 @@ export async function portalBrowser(h: Harness, username = 'alice', password = P
 /** Enrols TOTP for the agent's user; answers the secret and the recovery codes. */
 export async function enrolTotp(h: Harness, agent: Agent): Promise<{ secret: string; recoveryCodes: string[] }> {
   const enrolment = TotpEnrolment.parse((await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(200)).body);
-  const confirmed = await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code: await totp(h, enrolment.secret) }).expect(200);
+  const confirmed = await agent
+    .post('/api/v1/me/mfa/totp/confirm')
+    .set(csrf)
+    .send({ code: await totp(h, enrolment.secret) })
+    .expect(200);
   // The enrolment code's step is now used: later codes in tests come from the next steps.
   h.clock.advance(30);
   return { secret: enrolment.secret, recoveryCodes: RecoveryCodes.parse(confirmed.body).recoveryCodes };

@@ -39,7 +39,13 @@ describe('openid-client as the relying party', () => {
       // No grace, so the reuse of a rotated refresh token is caught at once.
       ttl: { refreshReuseGrace: 0 },
       clients: [
-        { client_id: 'web', client_secret: SECRET, name: 'Web app', redirect_uris: [`http://127.0.0.1:${port + 1}/cb`], consent: 'explicit' },
+        {
+          client_id: 'web',
+          client_secret: SECRET,
+          name: 'Web app',
+          redirect_uris: [`http://127.0.0.1:${port + 1}/cb`],
+          consent: 'explicit',
+        },
         { client_id: 'spa', type: 'public', name: 'SPA', redirect_uris: [`http://127.0.0.1:${port + 1}/spa`], consent: 'implicit' },
       ],
     });

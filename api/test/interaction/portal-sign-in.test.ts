@@ -39,10 +39,16 @@ describe('signing in to Gatehouse itself (no application)', () => {
   it('refuses a sign-in without the CSRF header or from another origin', async () => {
     const h = await harness();
     try {
-      const noHeader = await request(h.app).post('/api/v1/session').set('Origin', 'http://localhost:4000').send({ username: 'alice', password: PASSWORD });
+      const noHeader = await request(h.app)
+        .post('/api/v1/session')
+        .set('Origin', 'http://localhost:4000')
+        .send({ username: 'alice', password: PASSWORD });
       assert.equal(noHeader.status, 403);
       assert.equal(noHeader.body.error.code, 'csrf_rejected');
-      const foreign = await request(h.app).post('/api/v1/session').set({ ...csrf, Origin: 'https://evil.example' }).send({ username: 'alice', password: PASSWORD });
+      const foreign = await request(h.app)
+        .post('/api/v1/session')
+        .set({ ...csrf, Origin: 'https://evil.example' })
+        .send({ username: 'alice', password: PASSWORD });
       assert.equal(foreign.status, 403);
       assert.equal(noHeader.headers['set-cookie'], undefined);
     } finally {
@@ -56,7 +62,11 @@ describe('signing in to Gatehouse itself (no application)', () => {
       const agent = browser(h);
       await agent.post('/api/v1/session').set(csrf).send({ username: 'alice', password: 'nope' }).expect(401);
       const { id } = await startInteraction(agent, confidentialParams());
-      const second = await agent.post(`/api/v1/interactions/${id}/login`).set(csrf).send({ username: 'alice', password: 'nope' }).expect(401);
+      const second = await agent
+        .post(`/api/v1/interactions/${id}/login`)
+        .set(csrf)
+        .send({ username: 'alice', password: 'nope' })
+        .expect(401);
       assert.ok(second.headers['ratelimit'], 'standard RateLimit header');
       const third = await agent.post('/api/v1/session').set(csrf).send({ username: 'alice', password: PASSWORD }).expect(429);
       assert.equal(third.body.error.code, 'rate_limited');

@@ -24,7 +24,14 @@ async function withTotp(overrides = {}) {
     rateLimit: { login: 1000 },
     clients: [
       { client_id: 'grafana', client_secret: SECRET, name: 'Grafana', redirect_uris: ['http://127.0.0.1:8000/cb'], consent: 'implicit' },
-      { client_id: 'vault', client_secret: SECRET, name: 'Vault', redirect_uris: ['http://127.0.0.1:8000/cb'], consent: 'implicit', require_mfa: true },
+      {
+        client_id: 'vault',
+        client_secret: SECRET,
+        name: 'Vault',
+        redirect_uris: ['http://127.0.0.1:8000/cb'],
+        consent: 'implicit',
+        require_mfa: true,
+      },
     ],
     ...overrides,
   });
@@ -58,12 +65,19 @@ describe('the second factor at sign-in', () => {
 
       const wrong = await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: '000000' }).expect(401);
       assert.equal(wrong.body.error.code, 'mfa_failed');
-      const ok = await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: await totp(h, secret) }).expect(200);
+      const ok = await agent
+        .post(`/api/v1/interactions/${id}/mfa`)
+        .set(csrf)
+        .send({ code: await totp(h, secret) })
+        .expect(200);
       assert.equal(ok.body.next, 'redirect');
       const idToken = await finish(h, agent, ok.body.location);
       assert.deepEqual(idToken.amr, ['pwd', 'otp']);
       for (const event of ['mfa_challenge', 'mfa_failure', 'mfa_success', 'login_success']) {
-        assert.ok(h.audit.some((l) => l.includes(`event=${event}`)), event);
+        assert.ok(
+          h.audit.some((l) => l.includes(`event=${event}`)),
+          event,
+        );
       }
     } finally {
       await h.close();
@@ -73,11 +87,20 @@ describe('the second factor at sign-in', () => {
   it('accepts a code from the step before or after, and refuses one two steps away', async () => {
     const { h, secret } = await withTotp();
     try {
-      for (const [steps, status] of [[-2, 401], [2, 401], [-1, 200], [1, 200]] as const) {
+      for (const [steps, status] of [
+        [-2, 401],
+        [2, 401],
+        [-1, 200],
+        [1, 200],
+      ] as const) {
         h.clock.advance(120);
         const agent = browser(h);
         const { id } = await passwordStep(agent);
-        await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: await totp(h, secret, steps) }).expect(status);
+        await agent
+          .post(`/api/v1/interactions/${id}/mfa`)
+          .set(csrf)
+          .send({ code: await totp(h, secret, steps) })
+          .expect(status);
       }
     } finally {
       await h.close();
@@ -89,9 +112,17 @@ describe('the second factor at sign-in', () => {
     try {
       const code = await totp(h, secret);
       const first = browser(h);
-      await first.post(`/api/v1/interactions/${(await passwordStep(first)).id}/mfa`).set(csrf).send({ code }).expect(200);
+      await first
+        .post(`/api/v1/interactions/${(await passwordStep(first)).id}/mfa`)
+        .set(csrf)
+        .send({ code })
+        .expect(200);
       const second = browser(h);
-      const replay = await second.post(`/api/v1/interactions/${(await passwordStep(second)).id}/mfa`).set(csrf).send({ code }).expect(401);
+      const replay = await second
+        .post(`/api/v1/interactions/${(await passwordStep(second)).id}/mfa`)
+        .set(csrf)
+        .send({ code })
+        .expect(401);
       assert.equal(replay.body.error.code, 'mfa_failed');
       assert.ok(h.audit.some((l) => l.includes('event=mfa_failure') && l.includes('reason=replayed')));
     } finally {
@@ -104,7 +135,11 @@ describe('the second factor at sign-in', () => {
     try {
       const agent = browser(h);
       const { id } = await passwordStep(agent);
-      const ok = await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ recoveryCode: recoveryCodes[3]!.toLowerCase() }).expect(200);
+      const ok = await agent
+        .post(`/api/v1/interactions/${id}/mfa`)
+        .set(csrf)
+        .send({ recoveryCode: recoveryCodes[3]!.toLowerCase() })
+        .expect(200);
       assert.deepEqual((await finish(h, agent, ok.body.location)).amr, ['pwd', 'otp']);
       assert.ok(h.audit.some((l) => l.includes('event=recovery_code_used') && l.includes('left=9')));
 
@@ -121,8 +156,16 @@ describe('the second factor at sign-in', () => {
     try {
       const { id } = await passwordStep(browser(h));
       const stranger = browser(h);
-      await stranger.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: await totp(h, secret) }).expect(404);
-      const portal = await stranger.post('/api/v1/session/mfa').set(csrf).send({ code: await totp(h, secret) }).expect(409);
+      await stranger
+        .post(`/api/v1/interactions/${id}/mfa`)
+        .set(csrf)
+        .send({ code: await totp(h, secret) })
+        .expect(404);
+      const portal = await stranger
+        .post('/api/v1/session/mfa')
+        .set(csrf)
+        .send({ code: await totp(h, secret) })
+        .expect(409);
       assert.equal(portal.body.error.code, 'login_required');
     } finally {
       await h.close();
@@ -139,7 +182,11 @@ describe('the second factor at sign-in', () => {
       const fifth = await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: '000000' }).expect(401);
       assert.equal(fifth.body.error.code, 'login_required');
       h.clock.advance(60);
-      const late = await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: await totp(h, secret) }).expect(409);
+      const late = await agent
+        .post(`/api/v1/interactions/${id}/mfa`)
+        .set(csrf)
+        .send({ code: await totp(h, secret) })
+        .expect(409);
       assert.equal(late.body.error.code, 'login_required');
       assert.equal((await agent.get(`/api/v1/interactions/${id}`).expect(200)).body.prompt, 'login', 'the screen is the password again');
     } finally {
@@ -165,7 +212,11 @@ describe('the second factor at sign-in', () => {
     try {
       const agent = browser(h);
       const first = await passwordStep(agent);
-      const done = await agent.post(`/api/v1/interactions/${first.id}/mfa`).set(csrf).send({ code: await totp(h, secret) }).expect(200);
+      const done = await agent
+        .post(`/api/v1/interactions/${first.id}/mfa`)
+        .set(csrf)
+        .send({ code: await totp(h, secret) })
+        .expect(200);
       await finish(h, agent, done.body.location);
       h.clock.advance(60);
       const again = await passwordStep(agent, confidentialParams({ prompt: 'login' }));
@@ -182,7 +233,11 @@ describe('the second factor at sign-in', () => {
       const first = await agent.post('/api/v1/session').set(csrf).send({ username: 'alice', password: PASSWORD }).expect(200);
       assert.deepEqual(first.body, { status: 'mfa_required' });
       await agent.get('/api/v1/session').expect(401);
-      const second = await agent.post('/api/v1/session/mfa').set(csrf).send({ code: await totp(h, secret) }).expect(200);
+      const second = await agent
+        .post('/api/v1/session/mfa')
+        .set(csrf)
+        .send({ code: await totp(h, secret) })
+        .expect(200);
       assert.equal(second.body.status, 'signed_in');
       await agent.get('/api/v1/session').expect(200);
     } finally {
@@ -197,7 +252,16 @@ describe('applications that require a second factor', () => {
   it('leads a user without TOTP to enrol, then continues with amr pwd+otp', async () => {
     const h = await harness({
       rateLimit: { login: 1000 },
-      clients: [{ client_id: 'vault', client_secret: SECRET, name: 'Vault', redirect_uris: ['http://127.0.0.1:8000/cb'], consent: 'implicit', require_mfa: true }],
+      clients: [
+        {
+          client_id: 'vault',
+          client_secret: SECRET,
+          name: 'Vault',
+          redirect_uris: ['http://127.0.0.1:8000/cb'],
+          consent: 'implicit',
+          require_mfa: true,
+        },
+      ],
     });
     try {
       const agent = browser(h);
@@ -227,7 +291,11 @@ describe('applications that require a second factor', () => {
 
       const { id, screen } = await startInteraction(agent, vault());
       assert.equal(screen, '/mfa');
-      const ok = await agent.post(`/api/v1/interactions/${id}/mfa`).set(csrf).send({ code: await totp(h, newSecret) }).expect(200);
+      const ok = await agent
+        .post(`/api/v1/interactions/${id}/mfa`)
+        .set(csrf)
+        .send({ code: await totp(h, newSecret) })
+        .expect(200);
       assert.deepEqual((await finish(h, agent, ok.body.location, 'vault')).amr, ['pwd', 'otp']);
     } finally {
       await h.close();
@@ -236,7 +304,16 @@ describe('applications that require a second factor', () => {
 
   it('answers interaction_required to prompt=none when the session lacks a second factor', async () => {
     const h = await harness({
-      clients: [{ client_id: 'vault', client_secret: SECRET, name: 'Vault', redirect_uris: ['http://127.0.0.1:8000/cb'], consent: 'implicit', require_mfa: true }],
+      clients: [
+        {
+          client_id: 'vault',
+          client_secret: SECRET,
+          name: 'Vault',
+          redirect_uris: ['http://127.0.0.1:8000/cb'],
+          consent: 'implicit',
+          require_mfa: true,
+        },
+      ],
     });
     try {
       const agent = await portalBrowser(h);

@@ -10,23 +10,36 @@ describe('enrolling TOTP', () => {
     const h = await harness();
     try {
       const agent = await portalBrowser(h);
-      assert.deepEqual(MfaStatus.parse((await agent.get('/api/v1/me/mfa').expect(200)).body), { totp: { enabled: false, recoveryCodesLeft: 0 } });
+      assert.deepEqual(MfaStatus.parse((await agent.get('/api/v1/me/mfa').expect(200)).body), {
+        totp: { enabled: false, recoveryCodesLeft: 0 },
+      });
       const enrolment = TotpEnrolment.parse((await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(200)).body);
       assert.match(enrolment.secret, /^[A-Z2-7]{32}$/);
       assert.match(enrolment.otpauthUri, /^otpauth:\/\/totp\/Gatehouse:alice%40example\.org\?secret=[A-Z2-7]{32}&issuer=Gatehouse$/);
       assert.match(Buffer.from(enrolment.qrCode.split(',')[1]!, 'base64').toString(), /^<svg/);
 
-      const wrong = await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code: await totp(h, enrolment.secret, 3) }).expect(400);
+      const wrong = await agent
+        .post('/api/v1/me/mfa/totp/confirm')
+        .set(csrf)
+        .send({ code: await totp(h, enrolment.secret, 3) })
+        .expect(400);
       assert.equal(wrong.body.error.code, 'mfa_failed');
       assert.equal((await agent.get('/api/v1/me/mfa')).body.totp.enabled, false);
 
-      const ok = await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code: await totp(h, enrolment.secret) }).expect(200);
+      const ok = await agent
+        .post('/api/v1/me/mfa/totp/confirm')
+        .set(csrf)
+        .send({ code: await totp(h, enrolment.secret) })
+        .expect(200);
       assert.equal(ok.body.recoveryCodes.length, 10);
       for (const code of ok.body.recoveryCodes) assert.match(code, /^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/);
       assert.equal(new Set(ok.body.recoveryCodes).size, 10);
       assert.deepEqual((await agent.get('/api/v1/me/mfa')).body, { totp: { enabled: true, recoveryCodesLeft: 10 } });
       assert.ok(h.audit.some((l) => l.includes('event=totp_enable') && l.includes('user=user-alice')));
-      assert.ok(h.audit.every((l) => !l.includes(enrolment.secret)), 'the secret is never logged');
+      assert.ok(
+        h.audit.every((l) => !l.includes(enrolment.secret)),
+        'the secret is never logged',
+      );
     } finally {
       await h.close();
     }
@@ -39,7 +52,9 @@ describe('enrolling TOTP', () => {
       const stored = await h.ctx.storage.mfa.findTotp('user-alice');
       assert.ok(stored && !stored.sealedSecret.includes(secret));
       assert.equal(h.ctx.box.open(stored.sealedSecret), secret);
-      const raw = h.ctx.storage.mfa as unknown as { db: { selectFrom(t: string): { selectAll(): { execute(): Promise<{ code_hash: string }[]> } } } };
+      const raw = h.ctx.storage.mfa as unknown as {
+        db: { selectFrom(t: string): { selectAll(): { execute(): Promise<{ code_hash: string }[]> } } };
+      };
       const rows = await raw.db.selectFrom('recovery_codes').selectAll().execute();
       assert.equal(rows.length, 10);
       for (const code of recoveryCodes) assert.ok(rows.every((r) => !r.code_hash.includes(code.replace(/-/g, ''))));
@@ -78,12 +93,20 @@ describe('enrolling TOTP', () => {
     try {
       const agent = await portalBrowser(h);
       const { secret } = await enrolTotp(h, agent);
-      const badPassword = await agent.post('/api/v1/me/mfa/totp/disable').set(csrf).send({ password: 'nope', code: await totp(h, secret) }).expect(401);
+      const badPassword = await agent
+        .post('/api/v1/me/mfa/totp/disable')
+        .set(csrf)
+        .send({ password: 'nope', code: await totp(h, secret) })
+        .expect(401);
       assert.equal(badPassword.body.error.code, 'invalid_credentials');
       const badCode = await agent.post('/api/v1/me/mfa/totp/disable').set(csrf).send({ password: PASSWORD, code: '000000' }).expect(401);
       assert.equal(badCode.body.error.code, 'mfa_failed');
       assert.equal((await agent.get('/api/v1/me/mfa')).body.totp.enabled, true);
-      await agent.post('/api/v1/me/mfa/totp/disable').set(csrf).send({ password: PASSWORD, code: await totp(h, secret) }).expect(204);
+      await agent
+        .post('/api/v1/me/mfa/totp/disable')
+        .set(csrf)
+        .send({ password: PASSWORD, code: await totp(h, secret) })
+        .expect(204);
       assert.deepEqual((await agent.get('/api/v1/me/mfa')).body, { totp: { enabled: false, recoveryCodesLeft: 0 } });
       assert.ok(h.audit.some((l) => l.includes('event=totp_disable')));
     } finally {
@@ -96,7 +119,11 @@ describe('enrolling TOTP', () => {
     try {
       const agent = await portalBrowser(h);
       const { secret, recoveryCodes } = await enrolTotp(h, agent);
-      const res = await agent.post('/api/v1/me/mfa/recovery-codes').set(csrf).send({ password: PASSWORD, code: await totp(h, secret) }).expect(200);
+      const res = await agent
+        .post('/api/v1/me/mfa/recovery-codes')
+        .set(csrf)
+        .send({ password: PASSWORD, code: await totp(h, secret) })
+        .expect(200);
       assert.equal(res.body.recoveryCodes.length, 10);
       assert.notDeepEqual(res.body.recoveryCodes, recoveryCodes);
       assert.equal(await h.ctx.identity.mfa.verify('user-alice', { recoveryCode: recoveryCodes[0]! }), 'invalid');

@@ -4,18 +4,7 @@ import request from 'supertest';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { TokenResponse } from '@gatehouse/shared';
 import { atHash } from '../../src/oidc/tokens/id-token.js';
-import {
-  ISSUER,
-  SECRET,
-  authorize,
-  basic,
-  browser,
-  confidentialParams,
-  harness,
-  pkce,
-  redeem,
-  type Harness,
-} from '../helpers/harness.js';
+import { ISSUER, SECRET, authorize, basic, browser, confidentialParams, harness, pkce, redeem, type Harness } from '../helpers/harness.js';
 
 describe('token endpoint: authorization_code grant', () => {
   let h: Harness;
@@ -61,7 +50,16 @@ describe('token endpoint: authorization_code grant', () => {
 
   it('signs with ES256 for a client registered for it', async () => {
     const es = await harness({
-      clients: [{ client_id: 'es', client_secret: SECRET, name: 'ES', redirect_uris: ['http://127.0.0.1:8000/cb'], consent: 'implicit', id_token_signed_response_alg: 'ES256' }],
+      clients: [
+        {
+          client_id: 'es',
+          client_secret: SECRET,
+          name: 'ES',
+          redirect_uris: ['http://127.0.0.1:8000/cb'],
+          consent: 'implicit',
+          id_token_signed_response_alg: 'ES256',
+        },
+      ],
     });
     try {
       const url = await authorize(browser(es), confidentialParams({ client_id: 'es' }));
@@ -84,10 +82,7 @@ describe('token endpoint: authorization_code grant', () => {
     const first = await redeem(h, c).expect(200);
     const second = await redeem(h, c).expect(400);
     assert.equal(second.body.error, 'invalid_grant');
-    await request(h.app)
-      .get('/oauth2/userinfo')
-      .set('Authorization', `Bearer ${first.body.access_token}`)
-      .expect(401);
+    await request(h.app).get('/oauth2/userinfo').set('Authorization', `Bearer ${first.body.access_token}`).expect(401);
     const refreshed = await request(h.app)
       .post('/oauth2/token')
       .set('Authorization', basic('grafana', SECRET))
@@ -103,7 +98,13 @@ describe('token endpoint: authorization_code grant', () => {
     const res = await request(h.app)
       .post('/oauth2/token')
       .type('form')
-      .send({ grant_type: 'authorization_code', code: c, redirect_uri: 'http://127.0.0.1:9000/callback', client_id: 'cli', code_verifier: pkce().verifier })
+      .send({
+        grant_type: 'authorization_code',
+        code: c,
+        redirect_uri: 'http://127.0.0.1:9000/callback',
+        client_id: 'cli',
+        code_verifier: pkce().verifier,
+      })
       .expect(400);
     assert.equal(res.body.error, 'invalid_grant');
     await redeem(h, c).expect(200);
@@ -118,7 +119,9 @@ describe('token endpoint: authorization_code grant', () => {
     const { challenge } = pkce();
     const missing = await redeem(h, await code({ code_challenge: challenge, code_challenge_method: 'S256' })).expect(400);
     assert.equal(missing.body.error, 'invalid_grant');
-    const wrong = await redeem(h, await code({ code_challenge: challenge, code_challenge_method: 'S256' }), { code_verifier: pkce().verifier }).expect(400);
+    const wrong = await redeem(h, await code({ code_challenge: challenge, code_challenge_method: 'S256' }), {
+      code_verifier: pkce().verifier,
+    }).expect(400);
     assert.equal(wrong.body.error, 'invalid_grant');
   });
 

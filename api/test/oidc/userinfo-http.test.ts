@@ -139,7 +139,10 @@ describe('userinfo: request handling', () => {
       .send({ access_token: token, padding: 'a'.repeat(17 * 1024) })
       .expect(400);
     assert.equal(big.headers['cache-control'], 'no-store');
-    assert.deepEqual(OAuthErrorBody.parse(big.body), { error: 'invalid_request', error_description: 'The request body could not be read.' });
+    assert.deepEqual(OAuthErrorBody.parse(big.body), {
+      error: 'invalid_request',
+      error_description: 'The request body could not be read.',
+    });
     const charset = await request(h.app)
       .post('/oauth2/userinfo')
       .set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r')
@@ -172,7 +175,18 @@ describe('userinfo: request handling', () => {
   it('sends the security headers of the Express application', async () => {
     const viaExpress = await request(h.app).get('/api/no-such-endpoint');
     const hot = await request(h.app).get('/oauth2/userinfo').set('Authorization', `Bearer ${token}`);
-    const skip = new Set(['date', 'connection', 'content-type', 'content-length', 'ratelimit', 'ratelimit-policy', 'cache-control', 'pragma', 'access-control-allow-origin', 'cross-origin-resource-policy']);
+    const skip = new Set([
+      'date',
+      'connection',
+      'content-type',
+      'content-length',
+      'ratelimit',
+      'ratelimit-policy',
+      'cache-control',
+      'pragma',
+      'access-control-allow-origin',
+      'cross-origin-resource-policy',
+    ]);
     const security = (res: request.Response) => Object.fromEntries(Object.entries(res.headers).filter(([k]) => !skip.has(k)));
     assert.ok(security(hot)['content-security-policy']);
     assert.deepEqual(security(hot), security(viaExpress));

@@ -16,7 +16,10 @@ export const AuthorizeParams = z.object({
   state: param(2048).optional(),
   nonce: param(512).optional(),
   prompt: param(255).optional(),
-  max_age: z.string().regex(/^\d{1,10}$/, 'max_age must be a non-negative integer').optional(),
+  max_age: z
+    .string()
+    .regex(/^\d{1,10}$/, 'max_age must be a non-negative integer')
+    .optional(),
   login_hint: param(255).optional(),
   code_challenge: param(255).optional(),
   code_challenge_method: param(32).optional(),

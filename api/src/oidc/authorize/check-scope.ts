@@ -10,9 +10,6 @@ export function checkScope(params: AuthorizeParams, client: Client): string[] {
   const requested = splitScope(params.scope);
   if (!requested.includes('openid')) throw new InvalidScope('The scope must include openid.');
   return requested.filter(
-    (s) =>
-      isScope(s) &&
-      client.scopes.includes(s) &&
-      (s !== 'offline_access' || client.grantTypes.includes('refresh_token')),
+    (s) => isScope(s) && client.scopes.includes(s) && (s !== 'offline_access' || client.grantTypes.includes('refresh_token')),
   );
 }

@@ -34,7 +34,9 @@ export async function decide(
     : request.prompts.has('login') ||
       request.prompts.has('select_account') ||
       // max_age=0 is equivalent to prompt=login (OIDC Core §3.1.2.1), even within the same second.
-      (active !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || ctx.clock.now() - active.authTime > request.maxAge));
+      (active !== undefined &&
+        request.maxAge !== undefined &&
+        (request.maxAge === 0 || ctx.clock.now() - active.authTime > request.maxAge));
   const loggedInHere = interaction?.sessionId != null && interaction.sessionId === active?.id;
 
   // An abort on the login screen is a denial too; it must not send the user back to sign in.

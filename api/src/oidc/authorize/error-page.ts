@@ -8,8 +8,7 @@ const STYLE =
   'h1{font-size:1.4rem;margin-top:0}code{font-size:.85rem;color:#5a6270}a{color:#1f5fbf}';
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * The error screen for authorization requests that cannot be answered to the client (unknown
@@ -19,7 +18,10 @@ export function sendErrorPage(res: Response, err: OAuthError, title = 'This sign
   res
     .status(err.status)
     .set('Cache-Control', 'no-store')
-    .set('Content-Security-Policy', `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`)
+    .set(
+      'Content-Security-Policy',
+      `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    )
     .type('html')
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +

@@ -29,7 +29,10 @@ export function authorizeRouter(ctx: AppContext): Router {
       if (!(err instanceof OAuthError)) ctx.log.error('authorize failed', err, req);
       const oauthErr = err instanceof OAuthError ? err : new OAuthError('server_error', 'The server could not complete the request.', 500);
       if (oauthErr.error === 'access_denied' && target) {
-        await ctx.audit.record({ event: 'authorize_denied', clientId: target.client.id, ip: req.ip ?? null, detail: { reason: oauthErr.description } }, ctx.clock.now());
+        await ctx.audit.record(
+          { event: 'authorize_denied', clientId: target.client.id, ip: req.ip ?? null, detail: { reason: oauthErr.description } },
+          ctx.clock.now(),
+        );
       }
       if (target) res.redirect(303, errorRedirect(ctx, target, oauthErr));
       else sendErrorPage(res, oauthErr);
@@ -90,7 +93,11 @@ export function authorizeRouter(ctx: AppContext): Router {
   router.get('/oauth2/authorize/:id', async (req, res) => {
     const interaction = await loadInteraction(ctx, req, req.params.id);
     if (!interaction) {
-      sendErrorPage(res, new InvalidRequest('This sign-in request has expired or was started in another browser.'), 'This sign-in request has expired');
+      sendErrorPage(
+        res,
+        new InvalidRequest('This sign-in request has expired or was started in another browser.'),
+        'This sign-in request has expired',
+      );
       return;
     }
     await answer(req, res, async (trusted) => {
@@ -108,4 +115,3 @@ export function authorizeRouter(ctx: AppContext): Router {
 
   return router;
 }
-

@@ -43,7 +43,10 @@ export function tokenRouter(ctx: AppContext): Router {
     } catch (err) {
       if (err instanceof OAuthError) {
         if (err.error === 'invalid_client' || err.error === 'invalid_grant') {
-          await ctx.audit.record({ event: 'token_failure', clientId: claimedClientId(req, body), ip, detail: { error: err.error, reason: err.description } }, ctx.clock.now());
+          await ctx.audit.record(
+            { event: 'token_failure', clientId: claimedClientId(req, body), ip, detail: { error: err.error, reason: err.description } },
+            ctx.clock.now(),
+          );
         }
         if (err instanceof InvalidClientBasic) res.set('WWW-Authenticate', `Basic realm="${ctx.config.issuer}"`);
       } else {

@@ -55,7 +55,10 @@ export async function issueTokens(
   let refreshToken: string | undefined;
   if (client.grantTypes.includes('refresh_token')) {
     refreshToken = ctx.random.token(32);
-    await ctx.storage.grants.insertRefreshToken({ hash: sha256(refreshToken), grantId: grant.id, scope: options.refreshScope ?? scope, expiresAt: now + ttl.refreshToken }, now);
+    await ctx.storage.grants.insertRefreshToken(
+      { hash: sha256(refreshToken), grantId: grant.id, scope: options.refreshScope ?? scope, expiresAt: now + ttl.refreshToken },
+      now,
+    );
   }
   return {
     access_token: accessToken,

@@ -63,7 +63,14 @@ async function verify(keys: Keystore, token: string, issuer: string, now: number
         if (!key || key.alg !== header.alg) throw new AccessTokenRejected('unknown signing key');
         return key.publicKey;
       },
-      { issuer, audience: issuer, typ: ACCESS_TOKEN_TYP, algorithms: ['RS256', 'ES256'], currentDate: new Date(now * 1000), clockTolerance: 0 },
+      {
+        issuer,
+        audience: issuer,
+        typ: ACCESS_TOKEN_TYP,
+        algorithms: ['RS256', 'ES256'],
+        currentDate: new Date(now * 1000),
+        clockTolerance: 0,
+      },
     ));
   } catch (err) {
     if (err instanceof AccessTokenRejected) throw err;

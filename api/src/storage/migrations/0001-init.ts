@@ -5,7 +5,12 @@ export const init: Migration = {
     await db.schema
       .createTable('users')
       .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('username', 'text', (c) => c.notNull().unique().modifyFront(sql`collate nocase`))
+      .addColumn('username', 'text', (c) =>
+        c
+          .notNull()
+          .unique()
+          .modifyFront(sql`collate nocase`),
+      )
       .addColumn('email', 'text', (c) => c.unique().modifyFront(sql`collate nocase`))
       .addColumn('email_verified', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('name', 'text')

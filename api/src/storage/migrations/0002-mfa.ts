@@ -41,6 +41,9 @@ export const mfa: Migration = {
       .addColumn('blocked_until', 'integer', (c) => c.notNull())
       .execute();
 
-    await db.schema.alterTable('clients').addColumn('require_mfa', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('clients')
+      .addColumn('require_mfa', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
   },
 };

@@ -13,7 +13,12 @@ import { parseGrant } from './parse.js';
  * - the verifier matches the S256 challenge; a verifier without a challenge is refused
  * - a second redemption revokes every token issued from the code
  */
-export async function exchangeCode(ctx: AppContext, client: Client, body: Record<string, string>, ip: string | null): Promise<TokenResponse> {
+export async function exchangeCode(
+  ctx: AppContext,
+  client: Client,
+  body: Record<string, string>,
+  ip: string | null,
+): Promise<TokenResponse> {
   const params = parseGrant(AuthorizationCodeGrant, body);
   const hash = sha256(params.code);
   const now = ctx.clock.now();
@@ -38,6 +43,9 @@ export async function exchangeCode(ctx: AppContext, client: Client, body: Record
     throw new InvalidGrant('The authorization code was already used; tokens issued from it are revoked.');
   }
   const tokens = await issueTokens(ctx, client, code.grant, code.grant.scope, { nonce: code.grant.nonce });
-  await ctx.audit.record({ event: 'token_issued', userId: code.grant.userId, clientId: client.id, ip, detail: { grant_type: 'authorization_code' } }, now);
+  await ctx.audit.record(
+    { event: 'token_issued', userId: code.grant.userId, clientId: client.id, ip, detail: { grant_type: 'authorization_code' } },
+    now,
+  );
   return tokens;
 }
