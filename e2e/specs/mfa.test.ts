@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openPage, screenshot } from '../src/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { Screens, launchChromium, screenshot } from '../src/browser.js';
 import { startGatehouse, type Gatehouse } from '../src/gatehouse.js';
 import { freePort } from '../src/ports.js';
 import { startRelyingParty, type RelyingParty } from '../src/relying-party.js';
@@ -62,8 +62,7 @@ describe('two-factor authentication', () => {
   let rp: RelyingParty;
   let strict: RelyingParty;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  let screens: Screens;
   /** Alice's authenticator and recovery codes, from the first journey. */
   let alice: { authenticator: Authenticator; recoveryCodes: string[] } | undefined;
 
@@ -95,6 +94,7 @@ describe('two-factor authentication', () => {
     rp = await startRelyingParty(gatehouse.issuer, 'testapp', RP_SECRET, rpPort);
     strict = await startRelyingParty(gatehouse.issuer, 'strictapp', STRICT_SECRET, strictPort);
     browser = await launchChromium();
+    screens = new Screens(browser);
   });
 
   after(async () => {
@@ -102,16 +102,8 @@ describe('two-factor authentication', () => {
     await rp?.stop();
     await strict?.stop();
     await gatehouse?.stop();
-    assert.deepEqual(problems, [], 'no console errors or CSP violations on any screen');
+    assert.deepEqual(screens.problems, [], 'no console errors or CSP violations on any screen');
   });
-
-  async function fresh(viewport = { width: 1024, height: 768 }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    const opened = await openPage(context);
-    opened.page.on('close', () => problems.push(...opened.problems));
-    return { context, page: opened.page };
-  }
 
   async function signIn(page: Page, user: User, password = user.password) {
     await page.getByLabel('Username or email').fill(user.username);
@@ -185,7 +177,7 @@ describe('two-factor authentication', () => {
   }
 
   it('sets up TOTP on the security page, then signs in to an application with password and code', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     alice = await enrolFromSecurityPage(page, ALICE, { page: '12-security-page', setUp: '13-security-set-up', codes: '14-recovery-codes' });
     await signOut(page);
 
@@ -211,7 +203,7 @@ describe('two-factor authentication', () => {
 
   it('signs in to an application with a recovery code, each code once', async () => {
     assert.ok(alice, 'the set-up journey ran first');
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);
     await signIn(page, ALICE);
     await page.waitForURL(/\/mfa\?interaction=/);
@@ -227,7 +219,7 @@ describe('two-factor authentication', () => {
     await page.close();
 
     // A used code is refused; another one works, typed in lower case without dashes.
-    const again = (await fresh()).page;
+    const again = (await screens.fresh()).page;
     await again.goto(`${rp.url}/login`);
     await signIn(again, ALICE);
     await again.waitForURL(/\/mfa\?interaction=/);
@@ -247,7 +239,7 @@ describe('two-factor authentication', () => {
 
   it('shows a wrong code clearly and stays on the two-step verification screen, with the keyboard alone', async () => {
     assert.ok(alice, 'the set-up journey ran first');
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);
     await signIn(page, ALICE);
     await page.waitForURL(/\/mfa\?interaction=/);
@@ -278,7 +270,7 @@ describe('two-factor authentication', () => {
   });
 
   it('leads a user without a second factor to set one up when the application requires it', async () => {
-    const { page } = await fresh({ width: 360, height: 740 });
+    const { page } = await screens.fresh({ width: 360, height: 740 });
     await page.goto(`${strict.url}/login`);
     await page.waitForURL(/\/login\?interaction=/);
     await page.getByRole('heading', { name: 'Sign in to Strict App' }).waitFor();
@@ -306,7 +298,7 @@ describe('two-factor authentication', () => {
   });
 
   it('asks for the password again after too many wrong codes', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     const { authenticator } = await enrolFromSecurityPage(page, CAROL);
     await signOut(page);
 
@@ -335,7 +327,7 @@ describe('two-factor authentication', () => {
   });
 
   it('signs in to Gatehouse itself with a recovery code, then replaces the recovery codes, on a phone', async () => {
-    const { page } = await fresh({ width: 360, height: 740 });
+    const { page } = await screens.fresh({ width: 360, height: 740 });
     await page.goto(`${gatehouse.issuer}/security`);
     await page.waitForURL(`${gatehouse.issuer}/login`);
 
@@ -387,7 +379,7 @@ describe('two-factor authentication', () => {
   });
 
   it('turns two-factor authentication off after a confirmation', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     const { authenticator } = await enrolFromSecurityPage(page, FRANK);
 
     await page.getByRole('button', { name: 'Turn off' }).click();

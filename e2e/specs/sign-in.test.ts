@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openPage, screenshot } from '../src/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { Screens, launchChromium, screenshot } from '../src/browser.js';
 import { startGatehouse, type Gatehouse } from '../src/gatehouse.js';
 import { freePort } from '../src/ports.js';
 import { startRelyingParty, type RelyingParty } from '../src/relying-party.js';
@@ -25,8 +25,7 @@ describe('signing in to an application through Gatehouse', () => {
   let gatehouse: Gatehouse;
   let rp: RelyingParty;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  let screens: Screens;
 
   before(async () => {
     const rpPort = await freePort();
@@ -44,22 +43,15 @@ describe('signing in to an application through Gatehouse', () => {
     });
     rp = await startRelyingParty(gatehouse.issuer, 'testapp', RP_SECRET, rpPort);
     browser = await launchChromium();
+    screens = new Screens(browser);
   });
 
   after(async () => {
     await browser?.close();
     await rp?.stop();
     await gatehouse?.stop();
-    assert.deepEqual(problems, [], 'no console errors or CSP violations on any screen');
+    assert.deepEqual(screens.problems, [], 'no console errors or CSP violations on any screen');
   });
-
-  async function fresh(viewport = { width: 1024, height: 768 }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    const opened = await openPage(context);
-    opened.page.on('close', () => problems.push(...opened.problems));
-    return { context, page: opened.page };
-  }
 
   async function signIn(page: Page, password = ALICE.password, username = ALICE.username) {
     await page.getByLabel('Username or email').fill(username);
@@ -68,7 +60,7 @@ describe('signing in to an application through Gatehouse', () => {
   }
 
   it('authorizes a new application while signed out, then skips both screens on the next visit', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);
     await page.waitForURL(/\/login\?interaction=/);
     await assert.doesNotReject(page.getByRole('heading', { name: 'Sign in to Test App' }).waitFor());
@@ -100,7 +92,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('sends access_denied to the application when the user denies', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);
     await signIn(page, BOB.password, BOB.username);
     await page.waitForURL(/\/consent\?interaction=/);
@@ -111,7 +103,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('shows a wrong password clearly, then signs in', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);
     await signIn(page, 'not-the-password');
     const alert = page.getByRole('alert');
@@ -125,7 +117,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('shows the error screen for an unregistered redirect_uri and never redirects', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     const target = new URL('/oauth2/authorize', gatehouse.issuer);
     target.search = new URLSearchParams({
       client_id: 'testapp',
@@ -149,7 +141,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('explains an expired sign-in request', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${gatehouse.issuer}/login?interaction=no-such-request`);
     await page.getByRole('heading', { name: 'This sign-in request has expired' }).waitFor();
     await screenshot(page, '06-expired-request');
@@ -157,7 +149,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('explains an OAuth error on the error screen', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${gatehouse.issuer}/error?error=access_denied&error_description=The+user+denied+the+request.`);
     await page.getByRole('heading', { name: 'Access was not granted' }).waitFor();
     await screenshot(page, '07-error');
@@ -165,7 +157,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('signs out: the session ends and the application asks for a sign-in again', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);
     await signIn(page);
     await page.waitForURL(/\/consent\?interaction=|\/cb/);
@@ -188,7 +180,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('works with the keyboard alone', async () => {
-    const { page } = await fresh();
+    const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);
     await page.waitForURL(/\/login\?interaction=/);
     await page.getByLabel('Username or email').waitFor();
@@ -210,7 +202,7 @@ describe('signing in to an application through Gatehouse', () => {
   });
 
   it('fits a phone screen without sideways scrolling', async () => {
-    const { page } = await fresh({ width: 360, height: 740 });
+    const { page } = await screens.fresh({ width: 360, height: 740 });
     await page.goto(`${rp.url}/login`);
     await page.getByRole('heading', { name: 'Sign in to Test App' }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -50,3 +50,17 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
+
+/** Fresh browser contexts whose pages' problems are collected, to assert none at the end. */
+export class Screens {
+  readonly problems: string[] = [];
+
+  constructor(private readonly browser: Browser) {}
+
+  async fresh(viewport = { width: 1024, height: 768 }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await this.browser.newContext({ viewport });
+    const opened = await openPage(context);
+    opened.page.on('close', () => this.problems.push(...opened.problems));
+    return { context, page: opened.page };
+  }
+}

@@ -18,20 +18,23 @@ import {
 } from '../helpers/harness.js';
 import { enrolTotp, portalBrowser, totp } from '../helpers/mfa.js';
 
+/** A client that only takes sessions with a second factor. */
+const VAULT = {
+  client_id: 'vault',
+  client_secret: SECRET,
+  name: 'Vault',
+  redirect_uris: ['http://127.0.0.1:8000/cb'],
+  consent: 'implicit' as const,
+  require_mfa: true,
+};
+
 /** alice with TOTP on; grafana's consent is implicit here, so a code follows the second factor. */
 async function withTotp(overrides = {}) {
   const h = await harness({
     rateLimit: { login: 1000 },
     clients: [
       { client_id: 'grafana', client_secret: SECRET, name: 'Grafana', redirect_uris: ['http://127.0.0.1:8000/cb'], consent: 'implicit' },
-      {
-        client_id: 'vault',
-        client_secret: SECRET,
-        name: 'Vault',
-        redirect_uris: ['http://127.0.0.1:8000/cb'],
-        consent: 'implicit',
-        require_mfa: true,
-      },
+      VAULT,
     ],
     ...overrides,
   });
@@ -252,16 +255,7 @@ describe('applications that require a second factor', () => {
   it('leads a user without TOTP to enrol, then continues with amr pwd+otp', async () => {
     const h = await harness({
       rateLimit: { login: 1000 },
-      clients: [
-        {
-          client_id: 'vault',
-          client_secret: SECRET,
-          name: 'Vault',
-          redirect_uris: ['http://127.0.0.1:8000/cb'],
-          consent: 'implicit',
-          require_mfa: true,
-        },
-      ],
+      clients: [VAULT],
     });
     try {
       const agent = browser(h);
@@ -304,16 +298,7 @@ describe('applications that require a second factor', () => {
 
   it('answers interaction_required to prompt=none when the session lacks a second factor', async () => {
     const h = await harness({
-      clients: [
-        {
-          client_id: 'vault',
-          client_secret: SECRET,
-          name: 'Vault',
-          redirect_uris: ['http://127.0.0.1:8000/cb'],
-          consent: 'implicit',
-          require_mfa: true,
-        },
-      ],
+      clients: [VAULT],
     });
     try {
       const agent = await portalBrowser(h);
