@@ -4,7 +4,7 @@ import type { AppContext } from './context.js';
 import { healthRouter } from './health.js';
 import { ApiError, apiErrorHandler } from './http/api-error.js';
 import { limitPerIp } from './http/rate-limit.js';
-import { securityHeaders } from './http/security-headers.js';
+import { capturedSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import type { TrustProxy } from './http/client-ip.js';
 import { cors } from './http/cors.js';
 import { hotRouter, staticDocumentRoute } from './http/hot-routes.js';
@@ -29,8 +29,10 @@ export function createApp(ctx: AppContext): RequestListener {
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('etag', false);
 
+  // helmet stays the one source of the headers; its output is captured once and applied by
+  // one middleware (helmet's headers depend on nothing in the request).
   const security = securityHeaders(ctx.config.issuer);
-  app.use(security);
+  app.use(capturedSecurityHeaders(security));
 
   const routes = Router();
   routes.use(healthRouter(ctx));

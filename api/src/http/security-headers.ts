@@ -45,3 +45,17 @@ export function captureHeaders(security: RequestHandler, extra: Record<string, s
   for (const name of names) headers[name] = res.getHeader(name);
   return headers;
 }
+
+/**
+ * The security middleware's headers as one Express middleware: captured once (captureHeaders)
+ * and set on each response, instead of running helmet's chain of middlewares per request.
+ * Same names, case, order and values; a later middleware or route can still override any of
+ * them (e.g. the error page's and the SPA shell's Content-Security-Policy).
+ */
+export function capturedSecurityHeaders(security: RequestHandler): RequestHandler {
+  const entries = Object.entries(captureHeaders(security)).filter((e): e is [string, string | number | string[]] => e[1] !== undefined);
+  return (_req, res, next) => {
+    for (const [name, value] of entries) res.setHeader(name, value);
+    next();
+  };
+}
