@@ -4,6 +4,8 @@ export * from './oidc/claims.js';
 export * from './oidc/params.js';
 export * from './oidc/discovery.js';
 export * from './dto/api-error.js';
+export * from './dto/api-scopes.js';
+export * from './dto/api-tokens.js';
 export * from './dto/client.js';
 export * from './dto/interaction.js';
 export * from './dto/mfa.js';

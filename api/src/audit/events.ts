@@ -10,6 +10,8 @@ export type AuditEventName =
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
   | 'lockout'
+  | 'token_create'
+  | 'token_revoke'
   | 'logout'
   | 'consent_grant'
   | 'consent_deny'

@@ -63,6 +63,8 @@ export const ConfigSchema = z
         maxDelay: seconds(15 * MINUTE, DAY),
       })
       .prefault({}),
+    /** The longest expiry a personal API token may be given, in days. */
+    apiTokenMaxDays: z.coerce.number().int().min(1).max(3650).default(365),
     rateLimit: z
       .object({
         windowSeconds: seconds(MINUTE),

@@ -18,7 +18,7 @@ import { requireSession } from './require-session.js';
 export function meMfaRouter(ctx: AppContext, attemptLimit: RequestHandler): Router {
   const router = Router();
   const json = express.json({ limit: '16kb' });
-  router.use('/api/v1/me', requireSameOrigin(new URL(ctx.config.issuer).origin));
+  router.use('/api/v1/me/mfa', requireSameOrigin(new URL(ctx.config.issuer).origin));
   const send = (res: Response, body: unknown) => res.set('Cache-Control', 'no-store').json(body);
 
   /** Password and a current code, for the operations that weaken or reset the second factor. */

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { ApiTokenRepo } from './api-tokens.js';
 import { AuditRepo } from './audit.js';
 import { ClientRepo } from './clients.js';
 import { ConsentRepo } from './consents.js';
@@ -19,6 +20,7 @@ export interface Storage {
   grants: GrantRepo;
   keys: KeyRepo;
   mfa: MfaRepo;
+  apiTokens: ApiTokenRepo;
   audit: AuditRepo;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
@@ -34,6 +36,7 @@ export function createStorage(db: Db): Storage {
     grants: new GrantRepo(db),
     keys: new KeyRepo(db),
     mfa: new MfaRepo(db),
+    apiTokens: new ApiTokenRepo(db),
     audit: new AuditRepo(db),
     async ping() {
       await db.selectFrom('users').select('id').limit(1).execute();

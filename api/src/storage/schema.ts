@@ -18,6 +18,19 @@ export interface Database {
   recovery_codes: { user_id: string; code_hash: string; used_at: number | null };
   login_challenges: LoginChallengeTable;
   login_throttle: { key: string; failures: number; last_failure_at: number; blocked_until: number };
+  api_tokens: ApiTokenTable;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
 }
 
 export interface LoginChallengeTable {

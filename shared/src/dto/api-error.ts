@@ -6,6 +6,8 @@ export const API_ERROR_CODES = [
   'validation_failed',
   'unauthenticated',
   'forbidden',
+  'insufficient_scope',
+  'invalid_token',
   'csrf_rejected',
   'not_found',
   'interaction_expired',

@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import { init } from './0001-init.js';
 import { mfa } from './0002-mfa.js';
+import { apiTokens } from './0003-api-tokens.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
   '0001-init': init,
   '0002-mfa': mfa,
+  '0003-api-tokens': apiTokens,
 };

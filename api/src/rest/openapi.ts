@@ -1,0 +1,78 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { ApiErrorBody } from '@gatehouse/shared';
+import type { AppContext } from '../context.js';
+import type { RestRoutes, RouteSpec } from './route.js';
+
+const ERRORS: Record<string, string> = {
+  '400': 'The request is not valid',
+  '401': 'Not authenticated, or the token is not valid',
+  '403': 'Missing scope, or the CSRF check failed',
+  '404': 'Not found',
+  '429': 'Too many requests',
+};
+
+/** `/api/v1/me/tokens/:id` → `/api/v1/me/tokens/{id}` and its path parameters. */
+function openapiPath(path: string): { path: string; params: string[] } {
+  const params: string[] = [];
+  return { path: path.replace(/:(\w+)/g, (_m, name: string) => (params.push(name), `{${name}}`)), params };
+}
+
+function operation(spec: RouteSpec, params: string[]) {
+  const json = (schema: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: z.toJSONSchema(schema, { io }) } });
+  return {
+    summary: spec.summary,
+    operationId: `${spec.method}${spec.path.replace(/\/api\/v1|:(\w+)|[^A-Za-z]/g, (m, p?: string) => (p ? `By${p}` : m === '/api/v1' ? '' : '_'))}`,
+    security: [{ bearer: [spec.scope] }, { session: [] }],
+    'x-required-scope': spec.scope,
+    parameters: params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ...(spec.body && { requestBody: { required: true, content: json(spec.body, 'input') } }),
+    responses: {
+      [String(spec.response ? (spec.status ?? 200) : 204)]: spec.response
+        ? { description: 'Success', content: json(spec.response, 'output') }
+        : { description: 'Done' },
+      ...Object.fromEntries(
+        Object.entries(ERRORS).map(([status, description]) => [
+          status,
+          { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } } },
+        ]),
+      ),
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document, generated from the routes' own zod schemas. */
+export function openapiDocument(ctx: AppContext, routes: RestRoutes): object {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of routes.specs) {
+    const { path, params } = openapiPath(spec.path);
+    (paths[path] ??= {})[spec.method] = operation(spec, params);
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Gatehouse identity API', version: '1' },
+    servers: [{ url: ctx.config.issuer }],
+    paths,
+    components: {
+      schemas: { ApiError: z.toJSONSchema(ApiErrorBody) },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (gh_…) or an access token issued by Gatehouse' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'gatehouse_session',
+          description: 'The browser session; state-changing calls also need the x-gatehouse-csrf header',
+        },
+      },
+    },
+  };
+}
+
+export function openapiRouter(ctx: AppContext, routes: RestRoutes): Router {
+  const router = Router();
+  const body = JSON.stringify(openapiDocument(ctx, routes));
+  router.get('/api/v1/openapi.json', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('json').send(body);
+  });
+  return router;
+}

@@ -1,0 +1,77 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { z } from 'zod';
+import type { ApiScope } from '@gatehouse/shared';
+import type { AppContext } from '../context.js';
+import { ApiError } from '../http/api-error.js';
+import { parseBody } from '../http/validate.js';
+import type { AccessTokenVerifier } from '../oidc/tokens/access-token.js';
+import { authenticate, type Principal } from './principal.js';
+
+/** One REST endpoint: its contract (also the source of the OpenAPI document) and its handler. */
+export interface RouteSpec<
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  R extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** Express path, e.g. `/api/v1/me/tokens/:id`. */
+  path: string;
+  summary: string;
+  /** The scope a caller needs (implied scopes count). */
+  scope: ApiScope;
+  body?: B;
+  /** The answer's schema; none means 204 No Content. */
+  response?: R;
+  status?: number;
+}
+
+export interface RouteContext<B> {
+  req: Request;
+  res: Response;
+  principal: Principal;
+  body: B;
+}
+
+type Output<S> = S extends z.ZodType ? z.input<S> : void;
+type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** The REST endpoints of one app, mounted on its router and listed for the OpenAPI document. */
+export class RestRoutes {
+  readonly specs: RouteSpec[] = [];
+  private readonly json = express.json({ limit: '64kb' });
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly router: Router,
+    private readonly verifier: AccessTokenVerifier,
+  ) {}
+
+  add<B extends z.ZodType | undefined, R extends z.ZodType | undefined>(
+    spec: RouteSpec<B, R>,
+    handler: (c: RouteContext<Input<B>>) => Promise<Output<R>>,
+  ): void {
+    this.specs.push(spec);
+    const realm = this.ctx.config.issuer;
+    this.router[spec.method](spec.path, this.json, async (req, res) => {
+      let principal: Principal;
+      try {
+        principal = await authenticate(this.ctx, this.verifier, req);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'invalid_token') {
+          res.set('WWW-Authenticate', `Bearer realm="${realm}", error="invalid_token"`);
+        }
+        throw err;
+      }
+      if (!principal.scopes.has(spec.scope)) {
+        if (principal.via !== 'session') {
+          res.set('WWW-Authenticate', `Bearer realm="${realm}", error="insufficient_scope", scope="${spec.scope}"`);
+        }
+        throw new ApiError('insufficient_scope', 403, `This needs the ${spec.scope} scope.`, { required: spec.scope });
+      }
+      const body = (spec.body ? parseBody(spec.body, req.body) : undefined) as Input<B>;
+      const result = await handler({ req, res, principal, body });
+      res.set('Cache-Control', 'no-store');
+      if (spec.response) res.status(spec.status ?? 200).json(result);
+      else res.status(204).end();
+    });
+  }
+}
