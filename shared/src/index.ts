@@ -9,5 +9,6 @@ export * from './dto/api-tokens.js';
 export * from './dto/client.js';
 export * from './dto/interaction.js';
 export * from './dto/mfa.js';
+export * from './dto/me.js';
 export * from './dto/session.js';
 export * from './http.js';

@@ -88,7 +88,7 @@ export function apiTokenRoutes(ctx: AppContext, routes: RestRoutes): void {
   routes.add(
     { method: 'delete', path: '/api/v1/me/tokens/:id', summary: 'Revoke a personal API token', scope: 'tokens' },
     async ({ req, principal }) => {
-      const id = z.string().max(64).parse(req.params.id);
+      const id = z.string().max(64).safeParse(req.params.id).data ?? '';
       const now = ctx.clock.now();
       if (!(await ctx.storage.apiTokens.revoke(principal.user.id, id, now))) throw ApiError.notFound('No such token.');
       await ctx.audit.record({ event: 'token_revoke', userId: principal.user.id, ip: req.ip ?? null, detail: { token: id } }, now);

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { AppContext } from '../context.js';
 import { AccessTokenVerifier } from '../oidc/tokens/access-token.js';
 import { apiTokenRoutes } from './api-tokens.js';
+import { meRoutes } from './me.js';
 import { openapiRouter } from './openapi.js';
 import { RestRoutes } from './route.js';
 
@@ -9,6 +10,7 @@ import { RestRoutes } from './route.js';
 export function restRouter(ctx: AppContext): { router: Router; routes: RestRoutes } {
   const router = Router();
   const routes = new RestRoutes(ctx, router, new AccessTokenVerifier(ctx.keys, ctx.config.issuer));
+  meRoutes(ctx, routes);
   apiTokenRoutes(ctx, routes);
   router.use(openapiRouter(ctx, routes));
   return { router, routes };

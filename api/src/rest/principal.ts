@@ -13,6 +13,8 @@ export interface Principal {
   via: 'session' | 'api_token' | 'access_token';
   user: UserSummary;
   scopes: Set<ApiScope>;
+  /** The browser session, when the call came with the cookie. */
+  sessionId?: string;
 }
 
 /** What a user may do at all; no token of theirs can hold more. */
@@ -36,8 +38,8 @@ export async function authenticate(ctx: AppContext, verifier: AccessTokenVerifie
   const header = req.get('authorization');
   if (header === undefined) {
     if (!passesCsrfCheck(req, new URL(ctx.config.issuer).origin)) throw csrfRejected();
-    const { user } = await requireSession(ctx, req);
-    return { via: 'session', user, scopes: ownerScopes(user) };
+    const { user, session } = await requireSession(ctx, req);
+    return { via: 'session', user, scopes: ownerScopes(user), sessionId: session.id };
   }
   if (!/^bearer /i.test(header)) throw invalidToken('Send a Bearer token.');
   const token = header.slice(7).trim();

@@ -25,4 +25,45 @@ export class ConsentRepo {
       .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scopes: JSON.stringify(merged), updated_at: now }))
       .execute();
   }
+
+  /** The user's approved applications, with when they last received tokens. */
+  async listForUser(
+    userId: string,
+  ): Promise<{ clientId: string; name: string; scopes: string[]; grantedAt: number; lastUsedAt: number | null }[]> {
+    const rows = await this.db
+      .selectFrom('consents')
+      .innerJoin('clients', 'clients.id', 'consents.client_id')
+      .select((eb) => [
+        'consents.client_id as clientId',
+        'clients.name as name',
+        'consents.scopes as scopes',
+        'consents.created_at as grantedAt',
+        eb
+          .selectFrom('grants')
+          .innerJoin('refresh_tokens', 'refresh_tokens.grant_id', 'grants.id')
+          .select((e) => e.fn.max('refresh_tokens.created_at').as('t'))
+          .whereRef('grants.client_id', '=', 'consents.client_id')
+          .whereRef('grants.user_id', '=', 'consents.user_id')
+          .as('lastUsedAt'),
+      ])
+      .where('consents.user_id', '=', userId)
+      .orderBy('clients.name')
+      .execute();
+    return rows.map((r) => ({ ...r, scopes: JSON.parse(r.scopes) as string[], lastUsedAt: (r.lastUsedAt as number | null) ?? null }));
+  }
+
+  /** Forgets the approval and revokes every grant (and so every token) of the user for the client. */
+  async revoke(userId: string, clientId: string, now: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+      const g = await trx
+        .updateTable('grants')
+        .set({ revoked_at: now })
+        .where('user_id', '=', userId)
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return r.numDeletedRows > 0n || g.numUpdatedRows > 0n;
+    });
+  }
 }

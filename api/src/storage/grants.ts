@@ -230,6 +230,11 @@ export class GrantRepo {
     await this.q.markRotated.run({ hash, now });
   }
 
+  /** Revokes every grant of the user: all their refresh and access tokens stop working. */
+  async revokeAllForUser(userId: string, now: number): Promise<void> {
+    await this.db.updateTable('grants').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  }
+
   async purgeExpired(now: number): Promise<void> {
     await this.db.deleteFrom('codes').where('expires_at', '<=', now).where('consumed_at', 'is', null).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).execute();

@@ -109,4 +109,30 @@ export class SessionRepo {
         .execute();
     });
   }
+
+  /** The user's sessions that have not ended or expired, most recently used first. */
+  async listActive(userId: string, now: number, idleTtl: number): Promise<(Session & { ip: string | null; userAgent: string | null })[]> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('ended_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('last_seen_at', '>', now - idleTtl)
+      .orderBy('last_seen_at', 'desc')
+      .execute();
+    return rows.map((r) => ({ ...toSession(r), ip: r.ip, userAgent: r.user_agent }));
+  }
+
+  /** Ends every session of the user but one (e.g. after a password change). */
+  async endAllExcept(userId: string, keepId: string | null, now: number): Promise<void> {
+    const ids = await this.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('ended_at', 'is', null)
+      .where('id', '!=', keepId ?? '')
+      .execute();
+    for (const { id } of ids) await this.end(id, now);
+  }
 }

@@ -129,6 +129,33 @@ export class UserRepo {
     return r.numUpdatedRows > 0n;
   }
 
+  /** Changes profile fields; a new email is unverified. False when the email belongs to someone else. */
+  async updateProfile(
+    id: string,
+    change: { name?: string | null; nickname?: string | null; email?: string | null },
+    now: number,
+  ): Promise<boolean> {
+    const current = await this.findById(id);
+    if (!current) return false;
+    const emailChanged = change.email !== undefined && (change.email ?? '').toLowerCase() !== (current.email ?? '').toLowerCase();
+    try {
+      await this.db
+        .updateTable('users')
+        .set({
+          ...(change.name !== undefined && { name: change.name || null }),
+          ...(change.nickname !== undefined && { nickname: change.nickname || null }),
+          ...(emailChanged && { email: change.email || null, email_verified: 0 }),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+      throw err;
+    }
+  }
+
   async groupsOf(userId: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom('group_members')

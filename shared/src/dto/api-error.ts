@@ -10,6 +10,7 @@ export const API_ERROR_CODES = [
   'invalid_token',
   'csrf_rejected',
   'not_found',
+  'conflict',
   'interaction_expired',
   'invalid_credentials',
   'mfa_failed',

@@ -1,0 +1,189 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { ConnectedAppList, Profile, SessionList } from '@gatehouse/shared';
+import { PASSWORD, authorize, browser, confidentialParams, csrf, harness, redeem, refreshWith } from '../helpers/harness.js';
+import { enrolTotp, portalBrowser, totp } from '../helpers/mfa.js';
+
+describe('the caller’s own identity (/api/v1/me)', () => {
+  it('reads and changes the profile; a new email is unverified', async () => {
+    const h = await harness();
+    try {
+      const agent = await portalBrowser(h);
+      const me = Profile.parse((await agent.get('/api/v1/me').expect(200)).body);
+      assert.deepEqual([me.username, me.email, me.emailVerified], ['alice', 'alice@example.org', true]);
+      const changed = Profile.parse(
+        (await agent.patch('/api/v1/me').set(csrf).send({ name: 'Alice L.', email: 'alice@new.example' }).expect(200)).body,
+      );
+      assert.deepEqual([changed.name, changed.email, changed.emailVerified], ['Alice L.', 'alice@new.example', false]);
+      const same = Profile.parse((await agent.patch('/api/v1/me').set(csrf).send({ nickname: 'al' }).expect(200)).body);
+      assert.equal(same.nickname, 'al');
+      assert.ok(h.audit.some((l) => l.includes('event=profile_update')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses an email of another account, an invalid one, and an empty change', async () => {
+    const h = await harness();
+    try {
+      await h.ctx.storage.users.updateProfile('user-alice', { email: 'alice@example.org' }, h.clock.now());
+      const admin = await portalBrowser(h, 'admin', 'admin-password-123');
+      const taken = await admin.patch('/api/v1/me').set(csrf).send({ email: 'ALICE@example.org' }).expect(409);
+      assert.equal(taken.body.error.code, 'conflict');
+      await admin.patch('/api/v1/me').set(csrf).send({ email: 'not-an-email' }).expect(400);
+      await admin.patch('/api/v1/me').set(csrf).send({}).expect(400);
+      await admin.patch('/api/v1/me').set(csrf).send({ isAdmin: true }).expect(400);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('changes the password only with the current one, and ends other sessions and tokens', async () => {
+    const h = await harness();
+    try {
+      const url = await authorize(browser(h), confidentialParams({ scope: 'openid offline_access' }));
+      const tokens = (await redeem(h, url.searchParams.get('code')!).expect(200)).body;
+      const other = await portalBrowser(h);
+      const agent = await portalBrowser(h);
+      const wrong = await agent
+        .post('/api/v1/me/password')
+        .set(csrf)
+        .send({ currentPassword: 'nope', newPassword: 'a-brand-new-password' })
+        .expect(401);
+      assert.equal(wrong.body.error.code, 'invalid_credentials');
+      await agent.post('/api/v1/me/password').set(csrf).send({ currentPassword: PASSWORD, newPassword: 'short' }).expect(400);
+
+      await agent
+        .post('/api/v1/me/password')
+        .set(csrf)
+        .send({ currentPassword: PASSWORD, newPassword: 'a-brand-new-password' })
+        .expect(204);
+      assert.equal((await h.ctx.identity.authenticate('alice', 'a-brand-new-password')).ok, true);
+      await agent.get('/api/v1/session').expect(200);
+      await other.get('/api/v1/session').expect(401);
+      assert.equal((await refreshWith(h, tokens.refresh_token).expect(400)).body.error, 'invalid_grant');
+      assert.ok(h.audit.some((l) => l.includes('event=password_change')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('needs a current code to change the password when two-factor is on', async () => {
+    const h = await harness();
+    try {
+      const agent = await portalBrowser(h);
+      const { secret } = await enrolTotp(h, agent);
+      const body = { currentPassword: PASSWORD, newPassword: 'a-brand-new-password' };
+      await agent.post('/api/v1/me/password').set(csrf).send(body).expect(400);
+      await agent
+        .post('/api/v1/me/password')
+        .set(csrf)
+        .send({ ...body, code: '000000' })
+        .expect(401);
+      await agent
+        .post('/api/v1/me/password')
+        .set(csrf)
+        .send({ ...body, code: await totp(h, secret) })
+        .expect(204);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('lists sessions with the current one marked, and signs out one or all others', async () => {
+    const h = await harness();
+    try {
+      const first = await portalBrowser(h);
+      const second = await portalBrowser(h);
+      const agent = await portalBrowser(h);
+      const list = SessionList.parse((await agent.get('/api/v1/me/sessions').expect(200)).body);
+      assert.equal(list.sessions.length, 3);
+      assert.equal(list.sessions.filter((s) => s.current).length, 1);
+      const firstId = SessionList.parse((await first.get('/api/v1/me/sessions')).body).sessions.find((s) => s.current)!.id;
+      await agent.delete(`/api/v1/me/sessions/${firstId}`).set(csrf).expect(204);
+      await first.get('/api/v1/session').expect(401);
+      await second.get('/api/v1/session').expect(200);
+      await agent.delete('/api/v1/me/sessions').set(csrf).expect(204);
+      await second.get('/api/v1/session').expect(401);
+      await agent.get('/api/v1/session').expect(200);
+      await agent.delete(`/api/v1/me/sessions/${firstId}`).set(csrf).expect(404);
+      assert.ok(h.audit.some((l) => l.includes('event=session_revoke')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('cannot sign out another user’s session', async () => {
+    const h = await harness();
+    try {
+      const alice = await portalBrowser(h);
+      const aliceSession = SessionList.parse((await alice.get('/api/v1/me/sessions')).body).sessions[0]!.id;
+      const admin = await portalBrowser(h, 'admin', 'admin-password-123');
+      await admin.delete(`/api/v1/me/sessions/${aliceSession}`).set(csrf).expect(404);
+      await alice.get('/api/v1/session').expect(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('lists connected apps and revokes one: the consent goes and its refresh token is refused', async () => {
+    const h = await harness();
+    try {
+      const agent = browser(h);
+      const url = await authorize(agent, confidentialParams({ scope: 'openid email offline_access' }));
+      const tokens = (await redeem(h, url.searchParams.get('code')!).expect(200)).body;
+      const apps = ConnectedAppList.parse((await agent.get('/api/v1/me/apps').expect(200)).body).apps;
+      assert.deepEqual(
+        apps.map((a) => [a.clientId, a.name]),
+        [['grafana', 'Grafana']],
+      );
+      assert.deepEqual(apps[0]!.scopes, ['openid', 'email', 'offline_access']);
+      assert.equal(apps[0]!.lastUsedAt, h.clock.now());
+
+      await agent.delete('/api/v1/me/apps/grafana').set(csrf).expect(204);
+      assert.equal((await refreshWith(h, tokens.refresh_token).expect(400)).body.error, 'invalid_grant');
+      await request(h.app).get('/oauth2/userinfo').set('Authorization', `Bearer ${tokens.access_token}`).expect(401);
+      assert.deepEqual((await agent.get('/api/v1/me/apps')).body.apps, []);
+      await agent.delete('/api/v1/me/apps/grafana').set(csrf).expect(404);
+      assert.ok(h.audit.some((l) => l.includes('event=consent_revoke') && l.includes('client=grafana')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('works with a personal token within its scopes', async () => {
+    const h = await harness();
+    try {
+      const agent = await portalBrowser(h);
+      const reader = (
+        await agent
+          .post('/api/v1/me/tokens')
+          .set(csrf)
+          .send({ name: 'r', scopes: ['profile:read'], expiresInDays: 1 })
+          .expect(201)
+      ).body.token;
+      const writer = (
+        await agent
+          .post('/api/v1/me/tokens')
+          .set(csrf)
+          .send({ name: 'w', scopes: ['profile:write'], expiresInDays: 1 })
+          .expect(201)
+      ).body.token;
+      await request(h.app).get('/api/v1/me').set('Authorization', `Bearer ${reader}`).expect(200);
+      const denied = await request(h.app).patch('/api/v1/me').set('Authorization', `Bearer ${reader}`).send({ name: 'x' }).expect(403);
+      assert.equal(denied.body.error.code, 'insufficient_scope');
+      await request(h.app).patch('/api/v1/me').set('Authorization', `Bearer ${writer}`).send({ name: 'By token' }).expect(200);
+      await request(h.app).get('/api/v1/me').set('Authorization', `Bearer ${writer}`).expect(200);
+      const sessions = SessionList.parse(
+        (await request(h.app).get('/api/v1/me/sessions').set('Authorization', `Bearer ${reader}`).expect(200)).body,
+      );
+      assert.ok(
+        sessions.sessions.every((s) => !s.current),
+        'a token call has no current session',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+});
