@@ -1,13 +1,5 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
-import {
-  ConsentDecision,
-  LoginRequest,
-  MfaRequest,
-  SCOPE_DESCRIPTIONS,
-  isScope,
-  type InteractionNext,
-  type InteractionView,
-} from '@gatehouse/shared';
+import { ConsentDecision, LoginRequest, MfaRequest, describeScope, type InteractionNext, type InteractionView } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
@@ -91,7 +83,7 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
       id: interaction.id,
       prompt: await currentPrompt(req, interaction),
       client: { id: client.id, name: client.name },
-      scopes: scopes.map((scope) => ({ scope, description: isScope(scope) ? SCOPE_DESCRIPTIONS[scope] : scope })),
+      scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
       loginHint: interaction.params.login_hint ?? null,
       user: user ? { username: user.username, name: user.name } : null,
       expiresAt: interaction.expiresAt,

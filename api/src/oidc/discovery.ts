@@ -1,4 +1,4 @@
-import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES, type DiscoveryDocument } from '@gatehouse/shared';
+import { GRANTABLE_SCOPES, SUPPORTED_CLAIMS, type DiscoveryDocument } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import type { StaticDocument } from '../http/hot-routes.js';
 import { SIGNING_ALGS } from './tokens/keystore.js';
@@ -11,7 +11,7 @@ export function discoveryDocument(issuer: string): DiscoveryDocument {
     token_endpoint: `${issuer}/oauth2/token`,
     userinfo_endpoint: `${issuer}/oauth2/userinfo`,
     jwks_uri: `${issuer}/oauth2/jwks`,
-    scopes_supported: SUPPORTED_SCOPES,
+    scopes_supported: GRANTABLE_SCOPES,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token'],

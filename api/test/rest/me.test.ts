@@ -2,7 +2,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { ConnectedAppList, Profile, SessionList } from '@gatehouse/shared';
-import { PASSWORD, authorize, browser, confidentialParams, csrf, harness, redeem, refreshWith } from '../helpers/harness.js';
+import {
+  PASSWORD,
+  SECRET,
+  authorize,
+  browser,
+  confidentialParams,
+  csrf,
+  harness,
+  redeem,
+  refreshWith,
+  startInteraction,
+} from '../helpers/harness.js';
 import { enrolTotp, portalBrowser, totp } from '../helpers/mfa.js';
 
 describe('the caller’s own identity (/api/v1/me)', () => {
@@ -182,6 +193,41 @@ describe('the caller’s own identity (/api/v1/me)', () => {
         sessions.sessions.every((s) => !s.current),
         'a token call has no current session',
       );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('works with a Gatehouse access token that carries API scopes the client may request', async () => {
+    const h = await harness({
+      clients: [
+        {
+          client_id: 'grafana',
+          client_secret: SECRET,
+          name: 'Grafana',
+          redirect_uris: ['http://127.0.0.1:8000/cb'],
+          consent: 'explicit',
+          scopes: ['openid', 'profile:read'],
+        },
+      ],
+    });
+    try {
+      const agent = browser(h);
+      const { id } = await startInteraction(agent, confidentialParams({ scope: 'openid profile:read profile:write' }));
+      await agent.post(`/api/v1/interactions/${id}/login`).set(csrf).send({ username: 'alice', password: PASSWORD }).expect(200);
+      const view = (await agent.get(`/api/v1/interactions/${id}`)).body;
+      assert.deepEqual(
+        view.scopes.map((s: { scope: string }) => s.scope),
+        ['openid', 'profile:read'],
+        'a scope the client may not have is dropped',
+      );
+      assert.equal(view.scopes[1].description, 'Read your profile, sessions and connected apps');
+      const url = await authorize(agent, confidentialParams({ scope: 'openid profile:read' }));
+      const { access_token, scope } = (await redeem(h, url.searchParams.get('code')!).expect(200)).body;
+      assert.equal(scope, 'openid profile:read');
+      const me = await request(h.app).get('/api/v1/me').set('Authorization', `Bearer ${access_token}`).expect(200);
+      assert.equal(me.body.username, 'alice');
+      await request(h.app).patch('/api/v1/me').set('Authorization', `Bearer ${access_token}`).send({ name: 'x' }).expect(403);
     } finally {
       await h.close();
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SUPPORTED_SCOPES } from '../oidc/scopes.js';
+import { GRANTABLE_SCOPES, SUPPORTED_SCOPES } from '../oidc/scopes.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -53,7 +53,8 @@ export const ClientRegistration = z
     redirect_uris: z.array(RedirectUri).min(1),
     post_logout_redirect_uris: z.array(RedirectUri).default([]),
     consent: ConsentMode.default('explicit'),
-    scopes: z.array(z.enum(SUPPORTED_SCOPES as [string, ...string[]])).default([...SUPPORTED_SCOPES]),
+    /** Allowed scopes: all OIDC ones by default; REST API scopes (profile:read …) only when listed. */
+    scopes: z.array(z.enum(GRANTABLE_SCOPES as [string, ...string[]])).default([...SUPPORTED_SCOPES]),
     grant_types: z.array(GrantType).min(1).default(['authorization_code', 'refresh_token']),
     token_endpoint_auth_method: TokenEndpointAuthMethod.optional(),
     id_token_signed_response_alg: SigningAlg.default('RS256'),

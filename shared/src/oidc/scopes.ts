@@ -1,3 +1,5 @@
+import { API_SCOPES, API_SCOPE_DESCRIPTIONS, isApiScope } from '../dto/api-scopes.js';
+
 /** Scopes Gatehouse understands, with the claims each one releases (OIDC Core §5.4). */
 export const SCOPE_CLAIMS = {
   openid: ['sub'],
@@ -24,6 +26,18 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
 
 export function isScope(value: string): value is Scope {
   return Object.hasOwn(SCOPE_CLAIMS, value);
+}
+
+/** Scopes a client may be allowed and request: the OIDC ones and those of the REST API. */
+export const GRANTABLE_SCOPES = [...SUPPORTED_SCOPES, ...API_SCOPES];
+
+export function isGrantableScope(value: string): boolean {
+  return isScope(value) || isApiScope(value);
+}
+
+/** What approving a scope means, for people; unknown scopes are shown by name. */
+export function describeScope(scope: string): string {
+  return isScope(scope) ? SCOPE_DESCRIPTIONS[scope] : isApiScope(scope) ? API_SCOPE_DESCRIPTIONS[scope] : scope;
 }
 
 /** Splits a space-delimited scope string (RFC 6749 §3.3), dropping duplicates and empty items. */

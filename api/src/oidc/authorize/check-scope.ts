@@ -1,4 +1,4 @@
-import { isScope, splitScope, type AuthorizeParams } from '@gatehouse/shared';
+import { isGrantableScope, splitScope, type AuthorizeParams } from '@gatehouse/shared';
 import type { Client } from '../../storage/clients.js';
 import { InvalidScope } from '../errors.js';
 
@@ -10,6 +10,6 @@ export function checkScope(params: AuthorizeParams, client: Client): string[] {
   const requested = splitScope(params.scope);
   if (!requested.includes('openid')) throw new InvalidScope('The scope must include openid.');
   return requested.filter(
-    (s) => isScope(s) && client.scopes.includes(s) && (s !== 'offline_access' || client.grantTypes.includes('refresh_token')),
+    (s) => isGrantableScope(s) && client.scopes.includes(s) && (s !== 'offline_access' || client.grantTypes.includes('refresh_token')),
   );
 }
