@@ -16,7 +16,6 @@ import { tokenRouter } from './oidc/token/index.js';
 import { userinfoRoute } from './oidc/userinfo.js';
 import { sessionRouter } from './session/routes.js';
 import { restRouter } from './rest/index.js';
-import { meMfaRouter } from './rest/me-mfa.js';
 import { DEFAULT_WEB_DIR, spaRouter } from './web/spa.js';
 
 /**
@@ -55,8 +54,7 @@ export function createApp(ctx: AppContext): RequestListener {
   );
   routes.use(interactionRouter(ctx, loginLimit));
   routes.use(sessionRouter(ctx, loginLimit));
-  routes.use(meMfaRouter(ctx, loginLimit));
-  routes.use(restRouter(ctx).router);
+  routes.use(restRouter(ctx, loginLimit).router);
   routes.use('/api', (_req, _res, next) => next(ApiError.notFound('No such API endpoint.')));
   routes.use('/api', apiErrorHandler(ctx.log));
   routes.use(spaRouter(ctx.config.webDir ?? DEFAULT_WEB_DIR));

@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { ApiScope } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
@@ -45,13 +45,15 @@ export class RestRoutes {
     private readonly verifier: AccessTokenVerifier,
   ) {}
 
+  /** `before` runs ahead of authentication, e.g. a rate limit for endpoints that check secrets. */
   add<B extends z.ZodType | undefined, R extends z.ZodType | undefined>(
     spec: RouteSpec<B, R>,
     handler: (c: RouteContext<Input<B>>) => Promise<Output<R>>,
+    before: RequestHandler[] = [],
   ): void {
     this.specs.push(spec);
     const realm = this.ctx.config.issuer;
-    this.router[spec.method](spec.path, this.json, async (req, res) => {
+    this.router[spec.method](spec.path, ...before, this.json, async (req, res) => {
       let principal: Principal;
       try {
         principal = await authenticate(this.ctx, this.verifier, req);

@@ -18,7 +18,7 @@ describe('the OpenAPI document', () => {
       assert.equal(doc.openapi, '3.1.0');
 
       const { restRouter } = await import('../../src/rest/index.js');
-      const { routes } = restRouter(h.ctx);
+      const { routes } = restRouter(h.ctx, (_req, _res, next) => next());
       for (const spec of routes.specs) {
         const op = doc.paths[spec.path.replace(/:(\w+)/g, '{$1}')]?.[spec.method];
         assert.ok(op, `${spec.method} ${spec.path} is documented`);

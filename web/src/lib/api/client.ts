@@ -20,7 +20,12 @@ export class ApiFailure extends Error {
  * Calls the JSON API on this origin. Every state-changing call carries the CSRF header; every
  * response body is parsed with the shared schema, so a mismatch fails loudly here.
  */
-export async function call<S extends z.ZodType>(schema: S, method: 'GET' | 'POST', path: string, body?: unknown): Promise<z.output<S>> {
+export async function call<S extends z.ZodType>(
+  schema: S,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<z.output<S>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') headers[CSRF_HEADER] = CSRF_HEADER_VALUE;
   if (body !== undefined) headers['content-type'] = 'application/json';
