@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { Screens, launchChromium, screenshot } from '../src/browser.js';
 import { startGatehouse, type Gatehouse } from '../src/gatehouse.js';
+import { freePort } from '../src/ports.js';
+import { startRelyingParty, type RelyingParty } from '../src/relying-party.js';
 
+const RP_SECRET = 'portal-e2e-relying-party-secret-0123456789';
 const CAROL = { username: 'carol', password: 'carol-e2e-password', email: 'carol@example.org', name: 'Carol Danvers' };
 
 /**
@@ -12,17 +15,32 @@ const CAROL = { username: 'carol', password: 'carol-e2e-password', email: 'carol
  */
 describe('the account portal', () => {
   let gatehouse: Gatehouse;
+  let rp: RelyingParty;
   let browser: Browser;
   let screens: Screens;
 
   before(async () => {
-    gatehouse = await startGatehouse({ clients: [], users: [CAROL] });
+    const rpPort = await freePort();
+    gatehouse = await startGatehouse({
+      clients: [
+        {
+          client_id: 'notes',
+          client_secret: RP_SECRET,
+          name: 'Notes',
+          redirect_uris: [`http://127.0.0.1:${rpPort}/cb`],
+          consent: 'explicit',
+        },
+      ],
+      users: [CAROL],
+    });
+    rp = await startRelyingParty(gatehouse.issuer, 'notes', RP_SECRET, rpPort);
     browser = await launchChromium();
     screens = new Screens(browser);
   });
 
   after(async () => {
     await browser?.close();
+    await rp?.stop();
     await gatehouse?.stop();
     assert.deepEqual(screens.problems, [], 'no console errors or CSP violations on any screen');
   });
@@ -99,6 +117,29 @@ describe('the account portal', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved your profile.').waitFor();
     await screenshot(page, '43-profile');
+    await page.close();
+  });
+
+  it('revokes a connected app: the app can no longer refresh its tokens', async () => {
+    const { page } = await screens.fresh();
+    await page.goto(`${rp.url}/login?scope=${encodeURIComponent('openid email offline_access')}`);
+    await page.getByLabel('Username or email').fill(CAROL.username);
+    await page.getByLabel('Password').fill(CAROL.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${rp.url}/cb**`);
+    await page.goto(`${rp.url}/refresh`);
+    assert.equal(await page.locator('#refresh').textContent(), 'refreshed', 'the app can refresh before the revocation');
+
+    await page.goto(`${gatehouse.issuer}/apps`);
+    await page.getByText('Notes', { exact: true }).first().waitFor();
+    await screenshot(page, '44-connected-apps');
+    await page.getByRole('button', { name: 'Revoke access for Notes' }).click();
+    await page.getByRole('button', { name: 'Revoke access', exact: true }).click();
+    await page.getByText('Notes can no longer use your account.', { exact: false }).waitFor();
+
+    await page.goto(`${rp.url}/refresh`);
+    assert.equal(await page.locator('#refresh').textContent(), 'invalid_grant');
     await page.close();
   });
 });

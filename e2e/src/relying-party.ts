@@ -26,7 +26,8 @@ function page(res: ServerResponse, status: number, title: string, body: string):
  * A tiny web application that signs people in through Gatehouse with openid-client
  * (code + PKCE, confidential client) and shows the claims it received.
  *   GET /login  → redirect to Gatehouse
- *   GET /cb     → code exchange, ID token validation, userinfo; shows sub, email, groups
+ *   GET /cb      → code exchange, ID token validation, userinfo; shows sub, email, groups
+ *   GET /refresh → uses the refresh token it got (rotating it); shows `refreshed` or the error
  */
 export async function startRelyingParty(issuer: string, clientId: string, clientSecret: string, port?: number): Promise<RelyingParty> {
   const listenPort = port ?? (await freePort());
@@ -36,6 +37,8 @@ export async function startRelyingParty(issuer: string, clientId: string, client
     execute: [oidc.allowInsecureRequests],
   });
   const pending = new Map<string, Pending>();
+  /** Refresh tokens by the browser's rp_flow cookie, so /refresh can use them. */
+  const refreshTokens = new Map<string, string>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const current = new URL(req.url ?? '/', url);
@@ -67,6 +70,7 @@ export async function startRelyingParty(issuer: string, clientId: string, client
           expectedNonce: p.nonce,
         });
         const claims = tokens.claims()!;
+        if (tokens.refresh_token) refreshTokens.set(id!, tokens.refresh_token);
         const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
         return page(
           res,
@@ -79,6 +83,19 @@ export async function startRelyingParty(issuer: string, clientId: string, client
       } catch (err) {
         const code = err instanceof oidc.AuthorizationResponseError || err instanceof oidc.ResponseBodyError ? err.error : 'rp_error';
         return page(res, 400, 'Sign-in failed', `<p>error: <output id="error">${escape(code)}</output></p>`);
+      }
+    }
+    if (current.pathname === '/refresh') {
+      const id = /rp_flow=([0-9a-f]+)/.exec(req.headers.cookie ?? '')?.[1];
+      const refreshToken = id ? refreshTokens.get(id) : undefined;
+      if (!refreshToken) return page(res, 400, 'No refresh token', '');
+      try {
+        const tokens = await oidc.refreshTokenGrant(config, refreshToken);
+        if (tokens.refresh_token) refreshTokens.set(id!, tokens.refresh_token);
+        return page(res, 200, 'Refreshed', '<p>result: <output id="refresh">refreshed</output></p>');
+      } catch (err) {
+        const code = err instanceof oidc.ResponseBodyError ? err.error : 'rp_error';
+        return page(res, 400, 'Refresh failed', `<p>result: <output id="refresh">${escape(code)}</output></p>`);
       }
     }
     page(res, 200, 'Test app', '<a href="/login">Sign in with Gatehouse</a>');

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { API_TOKEN_PREFIX, ROLES, expandScopes, type ApiScope } from '@gatehouse/shared';
+import { API_TOKEN_PREFIX, expandScopes, ownerScopes, type ApiScope } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { csrfRejected, passesCsrfCheck } from '../http/csrf.js';
@@ -15,11 +15,6 @@ export interface Principal {
   scopes: Set<ApiScope>;
   /** The browser session, when the call came with the cookie. */
   sessionId?: string;
-}
-
-/** What a user may do at all; no token of theirs can hold more. */
-export function ownerScopes(user: UserSummary): Set<ApiScope> {
-  return expandScopes(user.isAdmin ? ROLES.admin : ROLES.operator);
 }
 
 const intersect = (a: Set<ApiScope>, b: Set<ApiScope>) => new Set([...a].filter((s) => b.has(s)));
@@ -39,7 +34,7 @@ export async function authenticate(ctx: AppContext, verifier: AccessTokenVerifie
   if (header === undefined) {
     if (!passesCsrfCheck(req, new URL(ctx.config.issuer).origin)) throw csrfRejected();
     const { user, session } = await requireSession(ctx, req);
-    return { via: 'session', user, scopes: ownerScopes(user), sessionId: session.id };
+    return { via: 'session', user, scopes: ownerScopes(user.isAdmin), sessionId: session.id };
   }
   if (!/^bearer /i.test(header)) throw invalidToken('Send a Bearer token.');
   const token = header.slice(7).trim();
@@ -50,7 +45,7 @@ export async function authenticate(ctx: AppContext, verifier: AccessTokenVerifie
     const user = found && !found.revokedAt && found.expiresAt > now ? await ctx.identity.findUser(found.userId) : undefined;
     if (!found || !user) throw invalidToken('The API token is not valid, has expired or was revoked.');
     await ctx.storage.apiTokens.touch(found.id, now);
-    return { via: 'api_token', user, scopes: intersect(expandScopes(found.scopes), ownerScopes(user)) };
+    return { via: 'api_token', user, scopes: intersect(expandScopes(found.scopes), ownerScopes(user.isAdmin)) };
   }
 
   const claims = await verifier.verify(token, now).catch((err: unknown) => {
@@ -59,5 +54,5 @@ export async function authenticate(ctx: AppContext, verifier: AccessTokenVerifie
   const grant = await ctx.storage.grants.find(claims.grantId);
   const user = grant && grant.revokedAt === null && grant.userId === claims.sub ? await ctx.identity.findUser(claims.sub) : undefined;
   if (!user) throw invalidToken('The access token has been revoked.');
-  return { via: 'access_token', user, scopes: intersect(expandScopes(claims.scope), ownerScopes(user)) };
+  return { via: 'access_token', user, scopes: intersect(expandScopes(claims.scope), ownerScopes(user.isAdmin)) };
 }

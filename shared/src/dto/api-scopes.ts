@@ -48,3 +48,8 @@ export function expandScopes(scopes: Iterable<string>): Set<ApiScope> {
   for (const s of scopes) if (isApiScope(s)) add(s);
   return out;
 }
+
+/** What a user may do through the API at all; no token of theirs can hold more. */
+export function ownerScopes(isAdmin: boolean): Set<ApiScope> {
+  return expandScopes(isAdmin ? ROLES.admin : ROLES.operator);
+}
