@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { RequestHandler } from 'express';
 import request from 'supertest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { harness } from '../helpers/harness.js';
@@ -30,6 +31,32 @@ describe('the OpenAPI document', () => {
         requestBody: { content: { 'application/json': { schema: { required: string[] } } } };
       };
       assert.deepEqual(create.requestBody.content['application/json'].schema.required.sort(), ['expiresInDays', 'name', 'scopes']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('documents every route under /api/v1 that the app serves', async () => {
+    const h = await harness();
+    try {
+      const doc = (await request(h.app).get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+      const pass: RequestHandler = (_req, _res, next) => next();
+      const { interactionRouter } = await import('../../src/interaction/routes.js');
+      const { sessionRouter } = await import('../../src/session/routes.js');
+      const { restRouter } = await import('../../src/rest/index.js');
+      const served: string[] = [];
+      for (const router of [interactionRouter(h.ctx, pass), sessionRouter(h.ctx, pass), restRouter(h.ctx, pass).router]) {
+        for (const layer of router.stack as { route?: { path: string; methods: Record<string, boolean> } }[]) {
+          if (!layer.route || !layer.route.path.startsWith('/api/v1/')) continue;
+          for (const method of Object.keys(layer.route.methods)) served.push(`${method} ${layer.route.path}`);
+        }
+      }
+      assert.ok(served.length >= 25, served.join('\n'));
+      const missing = served.filter((r) => {
+        const [method, path] = r.split(' ') as [string, string];
+        return r !== 'get /api/v1/openapi.json' && !doc.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method];
+      });
+      assert.deepEqual(missing, []);
     } finally {
       await h.close();
     }
