@@ -70,10 +70,8 @@ describe('every REST endpoint with every way to authenticate', () => {
       const before = (await agent.get('/api/v1/me').expect(200)).body;
       for (const w of WRITES) {
         for (const token of w.scope === 'tokens' ? [readOnly] : [readOnly, accessToken]) {
-          const res = await request(h.app)
-            [w.method](w.path)
-            .set('Authorization', `Bearer ${token}`)
-            .send(w.body ?? {});
+          const call = request(h.app)[w.method](w.path);
+          const res = await call.set('Authorization', `Bearer ${token}`).send(w.body ?? {});
           assert.equal(res.status, 403, `${w.method} ${w.path}`);
           assert.equal(ApiErrorBody.parse(res.body).error.code, 'insufficient_scope');
         }
