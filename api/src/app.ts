@@ -10,6 +10,7 @@ import { cors } from './http/cors.js';
 import { hotRouter, staticDocumentRoute } from './http/hot-routes.js';
 import { interactionRouter } from './interaction/routes.js';
 import { authorizeRouter } from './oidc/authorize/index.js';
+import { endSessionRouter } from './oidc/end-session.js';
 import { publicDocuments } from './oidc/discovery.js';
 import { oauthErrorHandler } from './oidc/error-response.js';
 import { tokenRouter } from './oidc/token/index.js';
@@ -41,7 +42,7 @@ export function createApp(ctx: AppContext): RequestListener {
   routes.use(tokenRouter(ctx));
   routes.use(oauthErrorHandler(ctx.log));
   routes.use(
-    ['/oauth2/authorize', '/api'],
+    ['/oauth2/authorize', '/oauth2/end_session', '/api'],
     limitPerIp(ctx.config.rateLimit.api, ctx.config.rateLimit.windowSeconds, (req, res, next) => {
       // Mounted on two paths: req.path is below the mount point, req.baseUrl names it.
       if (req.baseUrl.endsWith('/oauth2/authorize')) res.status(429).type('text').send('Too many requests. Retry later.');
@@ -49,6 +50,7 @@ export function createApp(ctx: AppContext): RequestListener {
     }),
   );
   routes.use(authorizeRouter(ctx));
+  routes.use(endSessionRouter(ctx));
   const loginLimit = limitPerIp(ctx.config.rateLimit.login, ctx.config.rateLimit.windowSeconds, (_req, _res, next) =>
     next(new ApiError('rate_limited', 429, 'Too many attempts. Wait a moment and try again.')),
   );

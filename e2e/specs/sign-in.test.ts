@@ -36,6 +36,7 @@ describe('signing in to an application through Gatehouse', () => {
           client_secret: RP_SECRET,
           name: 'Test App',
           redirect_uris: [`http://127.0.0.1:${rpPort}/cb`],
+          post_logout_redirect_uris: [`http://127.0.0.1:${rpPort}/bye`],
           consent: 'explicit',
         },
       ],
@@ -208,6 +209,34 @@ describe('signing in to an application through Gatehouse', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
     await screenshot(page, '10-sign-in-phone');
+    await page.close();
+  });
+
+  it('signs out when the application asks: at once with its ID token, after a question without one', async () => {
+    const { page } = await screens.fresh();
+    await page.goto(`${rp.url}/login`);
+    await signIn(page);
+    await page.waitForURL(/\/consent\?interaction=|\/cb/);
+    if (page.url().includes('/consent')) await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${rp.url}/cb**`);
+
+    await page.goto(`${rp.url}/logout`);
+    await page.waitForURL(`${rp.url}/bye**`);
+    assert.equal(await page.locator('#state').textContent(), 'bye-state');
+    await page.goto(gatehouse.issuer);
+    await page.getByRole('heading', { name: 'Welcome to Gatehouse' }).waitFor();
+
+    await page.goto(`${rp.url}/login`);
+    await signIn(page);
+    await page.waitForURL(`${rp.url}/cb**`);
+    const bare = new URL('/oauth2/end_session', gatehouse.issuer);
+    bare.search = new URLSearchParams({ client_id: 'testapp', post_logout_redirect_uri: `${rp.url}/bye`, state: 'asked' }).toString();
+    await page.goto(bare.href);
+    await page.getByRole('heading', { name: 'Sign out of Gatehouse?' }).waitFor();
+    await screenshot(page, '30-logout-confirm');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${rp.url}/bye**`);
+    assert.equal(await page.locator('#state').textContent(), 'asked');
     await page.close();
   });
 });

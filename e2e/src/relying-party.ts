@@ -28,6 +28,7 @@ function page(res: ServerResponse, status: number, title: string, body: string):
  *   GET /login  → redirect to Gatehouse
  *   GET /cb      → code exchange, ID token validation, userinfo; shows sub, email, groups
  *   GET /refresh → uses the refresh token it got (rotating it); shows `refreshed` or the error
+ *   GET /logout  → RP-initiated logout with its ID token as hint, back to /bye
  */
 export async function startRelyingParty(issuer: string, clientId: string, clientSecret: string, port?: number): Promise<RelyingParty> {
   const listenPort = port ?? (await freePort());
@@ -37,8 +38,9 @@ export async function startRelyingParty(issuer: string, clientId: string, client
     execute: [oidc.allowInsecureRequests],
   });
   const pending = new Map<string, Pending>();
-  /** Refresh tokens by the browser's rp_flow cookie, so /refresh can use them. */
+  /** Refresh and ID tokens by the browser's rp_flow cookie, for /refresh and /logout. */
   const refreshTokens = new Map<string, string>();
+  const idTokens = new Map<string, string>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const current = new URL(req.url ?? '/', url);
@@ -71,6 +73,7 @@ export async function startRelyingParty(issuer: string, clientId: string, client
         });
         const claims = tokens.claims()!;
         if (tokens.refresh_token) refreshTokens.set(id!, tokens.refresh_token);
+        if (tokens.id_token) idTokens.set(id!, tokens.id_token);
         const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
         return page(
           res,
@@ -84,6 +87,26 @@ export async function startRelyingParty(issuer: string, clientId: string, client
         const code = err instanceof oidc.AuthorizationResponseError || err instanceof oidc.ResponseBodyError ? err.error : 'rp_error';
         return page(res, 400, 'Sign-in failed', `<p>error: <output id="error">${escape(code)}</output></p>`);
       }
+    }
+    if (current.pathname === '/logout') {
+      const id = /rp_flow=([0-9a-f]+)/.exec(req.headers.cookie ?? '')?.[1];
+      const idToken = id ? idTokens.get(id) : undefined;
+      const target = oidc.buildEndSessionUrl(config, {
+        post_logout_redirect_uri: `${url}/bye`,
+        state: 'bye-state',
+        ...(idToken && { id_token_hint: idToken }),
+      });
+      res.writeHead(302, { location: target.href });
+      res.end();
+      return;
+    }
+    if (current.pathname === '/bye') {
+      return page(
+        res,
+        200,
+        'Signed out of the test app',
+        `<p>state: <output id="state">${escape(current.searchParams.get('state') ?? '')}</output></p>`,
+      );
     }
     if (current.pathname === '/refresh') {
       const id = /rp_flow=([0-9a-f]+)/.exec(req.headers.cookie ?? '')?.[1];

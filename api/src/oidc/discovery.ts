@@ -11,6 +11,7 @@ export function discoveryDocument(issuer: string): DiscoveryDocument {
     token_endpoint: `${issuer}/oauth2/token`,
     userinfo_endpoint: `${issuer}/oauth2/userinfo`,
     jwks_uri: `${issuer}/oauth2/jwks`,
+    end_session_endpoint: `${issuer}/oauth2/end_session`,
     scopes_supported: GRANTABLE_SCOPES,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

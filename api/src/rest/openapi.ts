@@ -6,6 +6,8 @@ import {
   InteractionNext,
   InteractionView,
   LoginRequest,
+  LogoutRequest,
+  LogoutResult,
   MfaRequest,
   SessionView,
   SignInResult,
@@ -65,7 +67,7 @@ export const BROWSER_ROUTES: BrowserRouteDoc[] = [
     body: MfaRequest,
     response: SignInResult,
   },
-  { method: 'post', path: '/api/v1/session/logout', summary: 'Sign out this browser' },
+  { method: 'post', path: '/api/v1/session/logout', summary: 'Sign out this browser', body: LogoutRequest, response: LogoutResult },
 ];
 
 /** `/api/v1/me/tokens/:id` → `/api/v1/me/tokens/{id}` and its path parameters. */

@@ -1,9 +1,11 @@
 import express, { Router, type RequestHandler } from 'express';
-import { LoginRequest, MfaRequest, type SessionView, type SignInResult } from '@gatehouse/shared';
+import { LoginRequest, LogoutRequest, MfaRequest, type LogoutResult, type SessionView, type SignInResult } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
 import { parseBody } from '../http/validate.js';
+import { postLogoutTarget } from '../oidc/end-session.js';
+import { OAuthError } from '../oidc/errors.js';
 import type { Session } from '../storage/sessions.js';
 import { completeChallenge, passwordSignIn, pendingChallenge } from './sign-in.js';
 
@@ -11,7 +13,8 @@ import { completeChallenge, passwordSignIn, pendingChallenge } from './sign-in.j
  *   GET  /api/v1/session          who is signed in on this browser
  *   POST /api/v1/session          sign in to Gatehouse itself (the portal), without an application
  *   POST /api/v1/session/mfa      its second step, when the user has a second factor
- *   POST /api/v1/session/logout   sign out: ends the session and its session-bound grants
+ *   POST /api/v1/session/logout   sign out: ends the session and its session-bound grants; answers
+ *                                 where to go (an application's registered post-logout URI)
  */
 export function sessionRouter(ctx: AppContext, loginLimit: RequestHandler): Router {
   const router = Router();
@@ -42,10 +45,23 @@ export function sessionRouter(ctx: AppContext, loginLimit: RequestHandler): Rout
     res.set('Cache-Control', 'no-store').json({ status: 'signed_in', session: await view(session) } satisfies SignInResult);
   });
 
-  router.post('/api/v1/session/logout', async (req, res) => {
+  router.post('/api/v1/session/logout', express.json({ limit: '16kb' }), async (req, res) => {
+    const body = parseBody(LogoutRequest, req.body);
+    let location: string;
+    try {
+      location = await postLogoutTarget(ctx, body.clientId, body.postLogoutRedirectUri, body.state);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      throw ApiError.validation([{ field: 'postLogoutRedirectUri', message: err.description }], err.description);
+    }
     const session = await ctx.sessions.signOut(req, res);
-    if (session) await ctx.audit.record({ event: 'logout', userId: session.userId, ip: req.ip ?? null }, ctx.clock.now());
-    res.status(204).end();
+    if (session) {
+      await ctx.audit.record(
+        { event: 'logout', userId: session.userId, clientId: body.clientId ?? null, ip: req.ip ?? null },
+        ctx.clock.now(),
+      );
+    }
+    res.set('Cache-Control', 'no-store').json({ location } satisfies LogoutResult);
   });
 
   return router;

@@ -93,7 +93,8 @@ describe('browser session API', () => {
 
     it('ends the session: the session is gone, the cookie cleared and authorize asks for a login again', async () => {
       const { agent } = await signIn(h);
-      const res = await agent.post('/api/v1/session/logout').set(csrf).expect(204);
+      const res = await agent.post('/api/v1/session/logout').set(csrf).expect(200);
+      assert.deepEqual(res.body, { location: 'http://localhost:4000/signed-out' });
       assert.match(cookieNamed(setCookies(res.headers['set-cookie']), 'gatehouse_session'), /Expires=Thu, 01 Jan 1970/);
       assert.ok(h.audit.some((l) => l.includes('event=logout') && l.includes('user=user-alice')));
       await agent.get('/api/v1/session').expect(401);
@@ -109,7 +110,7 @@ describe('browser session API', () => {
       const rotated = (await refreshWith(h, online).expect(200)).body.refresh_token as string;
       assert.ok(rotated);
 
-      await agent.post('/api/v1/session/logout').set(csrf).expect(204);
+      await agent.post('/api/v1/session/logout').set(csrf).expect(200);
 
       const refused = await refreshWith(h, rotated).expect(400);
       assert.equal(refused.body.error, 'invalid_grant');

@@ -20,7 +20,7 @@ describe('discovery, JWKS and health', () => {
     assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
     assert.deepEqual(doc.grant_types_supported, ['authorization_code', 'refresh_token']);
     assert.equal(doc.request_uri_parameter_supported, false);
-    assert.equal(res.body.end_session_endpoint, undefined);
+    assert.equal(res.body.end_session_endpoint, `${ISSUER}/oauth2/end_session`);
     assert.equal(res.body.revocation_endpoint, undefined);
   });
 

@@ -20,3 +20,20 @@ export const SignInResult = z.discriminatedUnion('status', [
   z.object({ status: z.literal('mfa_required') }),
 ]);
 export type SignInResult = z.infer<typeof SignInResult>;
+
+/**
+ * `POST /api/v1/session/logout`: sign this browser out. When an application asked for the
+ * sign-out (RP-initiated logout), its client id, registered post-logout URI and state come along.
+ */
+export const LogoutRequest = z
+  .object({
+    clientId: z.string().max(255).optional(),
+    postLogoutRedirectUri: z.string().max(2048).optional(),
+    state: z.string().max(2048).optional(),
+  })
+  .strict();
+export type LogoutRequest = z.infer<typeof LogoutRequest>;
+
+/** Where the browser goes after signing out: the application's page, or Gatehouse's. */
+export const LogoutResult = z.object({ location: z.string() });
+export type LogoutResult = z.infer<typeof LogoutResult>;

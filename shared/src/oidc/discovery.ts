@@ -7,6 +7,7 @@ export const DiscoveryDocument = z.object({
   token_endpoint: z.string().url(),
   userinfo_endpoint: z.string().url(),
   jwks_uri: z.string().url(),
+  end_session_endpoint: z.string().url(),
   scopes_supported: z.array(z.string()),
   response_types_supported: z.array(z.string()),
   response_modes_supported: z.array(z.string()),

@@ -1,5 +1,5 @@
-import { SessionView, SignInResult, type LoginRequest, type MfaRequest } from '@gatehouse/shared';
-import { ApiFailure, Nothing, call } from './client';
+import { LogoutResult, SessionView, type LogoutRequest, SignInResult, type LoginRequest, type MfaRequest } from '@gatehouse/shared';
+import { ApiFailure, call } from './client';
 
 /** The signed-in session, or null when nobody is signed in. */
 export async function getSession(): Promise<SessionView | null> {
@@ -15,6 +15,7 @@ export async function getSession(): Promise<SessionView | null> {
 export const signIn = (body: LoginRequest) => call(SignInResult, 'POST', '/api/v1/session', body);
 /** The portal sign-in's second step. */
 export const submitSignInMfa = (body: MfaRequest) => call(SignInResult, 'POST', '/api/v1/session/mfa', body);
-export const signOut = () => call(Nothing, 'POST', '/api/v1/session/logout');
+/** Signs this browser out; answers where to go next (an application's page when it asked). */
+export const signOut = (body: LogoutRequest = {}) => call(LogoutResult, 'POST', '/api/v1/session/logout', body);
 
 export type { SignInResult };
