@@ -91,13 +91,14 @@ describe('RP-initiated logout (end_session_endpoint)', () => {
     const h = await harness(config);
     try {
       const { agent, tokens } = await signedIn(h);
-      for (const params of [
+      const cases: Record<string, string>[] = [
         { id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://evil.example/' },
         { post_logout_redirect_uri: LOGGED_OUT },
         { client_id: 'grafana', post_logout_redirect_uri: `${LOGGED_OUT}/` },
         { id_token_hint: 'garbage', post_logout_redirect_uri: LOGGED_OUT },
         { id_token_hint: tokens.id_token, client_id: 'cli', post_logout_redirect_uri: LOGGED_OUT },
-      ]) {
+      ];
+      for (const params of cases) {
         const res = await endSession(agent, params).expect(400);
         assert.equal(res.headers.location, undefined, JSON.stringify(params));
         assert.match(res.headers['content-type'] ?? '', /html/);
