@@ -11,6 +11,7 @@ import { hotRouter, staticDocumentRoute } from './http/hot-routes.js';
 import { interactionRouter } from './interaction/routes.js';
 import { authorizeRouter } from './oidc/authorize/index.js';
 import { endSessionRouter } from './oidc/end-session.js';
+import { revocationRouter } from './oidc/revocation.js';
 import { publicDocuments } from './oidc/discovery.js';
 import { oauthErrorHandler } from './oidc/error-response.js';
 import { tokenRouter } from './oidc/token/index.js';
@@ -38,7 +39,7 @@ export function createApp(ctx: AppContext): RequestListener {
   const routes = Router();
   routes.use(healthRouter(ctx));
   // Userinfo itself is a hot route; CORS here still covers its other methods and sub-paths.
-  routes.use(['/oauth2/token', '/oauth2/userinfo'], cors);
+  routes.use(['/oauth2/token', '/oauth2/revoke', '/oauth2/userinfo'], cors);
   routes.use(tokenRouter(ctx));
   routes.use(oauthErrorHandler(ctx.log));
   routes.use(
@@ -51,6 +52,7 @@ export function createApp(ctx: AppContext): RequestListener {
   );
   routes.use(authorizeRouter(ctx));
   routes.use(endSessionRouter(ctx));
+  routes.use(revocationRouter(ctx));
   const loginLimit = limitPerIp(ctx.config.rateLimit.login, ctx.config.rateLimit.windowSeconds, (_req, _res, next) =>
     next(new ApiError('rate_limited', 429, 'Too many attempts. Wait a moment and try again.')),
   );

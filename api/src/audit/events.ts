@@ -16,6 +16,7 @@ export type AuditEventName =
   | 'session_revoke'
   | 'consent_revoke'
   | 'token_revoke'
+  | 'token_revoked_by_client'
   | 'logout'
   | 'consent_grant'
   | 'consent_deny'

@@ -12,6 +12,8 @@ export function discoveryDocument(issuer: string): DiscoveryDocument {
     userinfo_endpoint: `${issuer}/oauth2/userinfo`,
     jwks_uri: `${issuer}/oauth2/jwks`,
     end_session_endpoint: `${issuer}/oauth2/end_session`,
+    revocation_endpoint: `${issuer}/oauth2/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     scopes_supported: GRANTABLE_SCOPES,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

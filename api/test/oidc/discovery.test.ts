@@ -21,7 +21,7 @@ describe('discovery, JWKS and health', () => {
     assert.deepEqual(doc.grant_types_supported, ['authorization_code', 'refresh_token']);
     assert.equal(doc.request_uri_parameter_supported, false);
     assert.equal(res.body.end_session_endpoint, `${ISSUER}/oauth2/end_session`);
-    assert.equal(res.body.revocation_endpoint, undefined);
+    assert.equal(res.body.revocation_endpoint, `${ISSUER}/oauth2/revoke`);
   });
 
   it('serves every advertised endpoint at its advertised path', async () => {

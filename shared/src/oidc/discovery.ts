@@ -8,6 +8,8 @@ export const DiscoveryDocument = z.object({
   userinfo_endpoint: z.string().url(),
   jwks_uri: z.string().url(),
   end_session_endpoint: z.string().url(),
+  revocation_endpoint: z.string().url(),
+  revocation_endpoint_auth_methods_supported: z.array(z.string()),
   scopes_supported: z.array(z.string()),
   response_types_supported: z.array(z.string()),
   response_modes_supported: z.array(z.string()),
