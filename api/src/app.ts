@@ -9,6 +9,8 @@ import type { TrustProxy } from './http/client-ip.js';
 import { cors } from './http/cors.js';
 import { hotRouter, staticDocumentRoute } from './http/hot-routes.js';
 import { interactionRouter } from './interaction/routes.js';
+import { metricsRouter } from './metrics/endpoint.js';
+import { observeHotRequests, timeRequests } from './metrics/http.js';
 import { authorizeRouter } from './oidc/authorize/index.js';
 import { endSessionRouter } from './oidc/end-session.js';
 import { revocationRouter } from './oidc/revocation.js';
@@ -23,13 +25,15 @@ import { DEFAULT_WEB_DIR, spaRouter } from './web/spa.js';
 /**
  * The HTTP request listener: the hot protocol endpoints (discovery and JWKS from precomputed
  * bytes, userinfo) answered before Express, then the Express application with every other
- * route, in order, then the error handlers. Both carry the same security headers.
+ * route, in order, then the error handlers. Both carry the same security headers and are timed
+ * for the request-duration histogram.
  */
 export function createApp(ctx: AppContext): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('etag', false);
+  app.use(timeRequests(ctx.metrics));
 
   // helmet stays the one source of the headers; its output is captured once and applied by
   // one middleware (helmet's headers depend on nothing in the request).
@@ -38,6 +42,7 @@ export function createApp(ctx: AppContext): RequestListener {
 
   const routes = Router();
   routes.use(healthRouter(ctx));
+  routes.use(metricsRouter(ctx));
   // Userinfo itself is a hot route; CORS here still covers its other methods and sub-paths.
   routes.use(['/oauth2/token', '/oauth2/revoke', '/oauth2/userinfo'], cors);
   routes.use(tokenRouter(ctx));
@@ -70,10 +75,14 @@ export function createApp(ctx: AppContext): RequestListener {
   });
   app.use(oauthErrorHandler(ctx.log));
 
-  const hot = hotRouter(base, [
-    ...publicDocuments(ctx).map((doc) => staticDocumentRoute(security, doc)),
-    userinfoRoute(ctx, security, app.get('trust proxy fn') as TrustProxy),
-  ]);
+  const hot = hotRouter(
+    base,
+    [
+      ...publicDocuments(ctx).map((doc) => staticDocumentRoute(security, doc)),
+      userinfoRoute(ctx, security, app.get('trust proxy fn') as TrustProxy),
+    ],
+    observeHotRequests(ctx.metrics),
+  );
   return (req, res) => {
     if (!hot(req, res)) app(req, res);
   };

@@ -24,6 +24,8 @@ export function clientFromRegistration(r: ClientRegistration, source: Client['so
     tokenEndpointAuthMethod: r.token_endpoint_auth_method,
     idTokenAlg: r.id_token_signed_response_alg,
     requireMfa: r.require_mfa,
+    logoUri: r.logo_uri ?? null,
+    allowedGroups: r.allowed_groups,
     source,
   };
 }
@@ -33,6 +35,22 @@ export async function purgeExpired(ctx: AppContext): Promise<void> {
   const now = ctx.clock.now();
   await ctx.storage.interactions.purgeExpired(now);
   await ctx.storage.grants.purgeExpired(now);
+}
+
+const DAY = 24 * 3600;
+
+/**
+ * Deletes audit events older than `auditRetentionDays`. A purge that deleted something is
+ * itself audited (`audit_purge`, with the count), so gaps in the trail are explained.
+ */
+export async function purgeAuditLog(ctx: AppContext): Promise<number> {
+  const now = ctx.clock.now();
+  const before = now - ctx.config.auditRetentionDays * DAY;
+  const deleted = await ctx.storage.audit.purgeBefore(before);
+  if (deleted > 0) {
+    await ctx.audit.record({ event: 'audit_purge', detail: { deleted, before, retention_days: ctx.config.auditRetentionDays } }, now);
+  }
+  return deleted;
 }
 
 export interface BootstrapResult {
@@ -52,6 +70,7 @@ export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
     now,
   );
   await purgeExpired(ctx);
+  await purgeAuditLog(ctx);
   if ((await ctx.storage.users.count()) > 0) return { adminCreated: false };
 
   const generated = ctx.config.adminPassword ? undefined : ctx.random.token(18);

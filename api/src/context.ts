@@ -3,11 +3,14 @@ import { createAuditRecorder, type AuditRecorder } from './audit/recorder.js';
 import { Cookies } from './http/cookies.js';
 import { createLogger, type Logger } from './http/logger.js';
 import type { IdentityProvider } from './identity/provider.js';
+import { createSqliteDirectory } from './identity/sqlite-directory.js';
 import { createSqliteMfa } from './identity/sqlite-mfa.js';
 import { createSqliteIdentityProvider } from './identity/sqlite-provider.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { cryptoRandom, type Random } from './lib/random.js';
 import { createSecretBox, loadSecretKey, type SecretBox } from './lib/secret-box.js';
+import { countAuditEvent } from './metrics/audit-counters.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
 import { Keystore } from './oidc/tokens/keystore.js';
 import { SessionService } from './session/service.js';
 import { Regulator } from './mfa/regulation.js';
@@ -27,6 +30,7 @@ export interface AppContext {
   regulator: Regulator;
   cookies: Cookies;
   audit: AuditRecorder;
+  metrics: Metrics;
   log: Logger;
   close(): Promise<void>;
 }
@@ -48,18 +52,24 @@ export async function buildContext(config: Config, options: ContextOptions = {})
   const keys = await Keystore.load(storage.keys, box, clock.now());
   const cookies = new Cookies(config.issuer);
   const auditSink = options.auditSink ?? ((line: string) => process.stdout.write(line + '\n'));
+  const metrics = createMetrics();
   return {
     config,
     clock,
     random,
     storage,
-    identity: createSqliteIdentityProvider(storage.users, createSqliteMfa(storage.mfa, box, clock, 'Gatehouse')),
+    identity: createSqliteIdentityProvider(
+      storage.users,
+      createSqliteMfa(storage.mfa, box, clock, 'Gatehouse'),
+      createSqliteDirectory(storage.users, storage.groups, clock, random),
+    ),
     keys,
     box,
     cookies,
     sessions: new SessionService(storage.sessions, cookies, config.ttl, clock, random),
     regulator: new Regulator(storage.mfa, clock, { ...config.throttle, memory: 24 * 3600 }),
-    audit: createAuditRecorder(storage.audit, auditSink),
+    audit: createAuditRecorder(storage.audit, auditSink, (event, outcome) => countAuditEvent(metrics, event, outcome)),
+    metrics,
     log: options.logger ?? createLogger(),
     close: () => opened.close(),
   };

@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { Config } from './config/schema.js';
-import { bootstrap, purgeExpired, type BootstrapResult } from './bootstrap.js';
-
-const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+import { bootstrap, purgeAuditLog, purgeExpired, type BootstrapResult } from './bootstrap.js';
 import { buildContext, type AppContext, type ContextOptions } from './context.js';
 import { createApp } from './app.js';
+
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+const AUDIT_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningServer {
   ctx: AppContext;
@@ -32,6 +33,10 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     purgeExpired(ctx).catch((err: unknown) => ctx.log.error('purging expired records failed', err));
   }, PURGE_INTERVAL_MS);
   maintenance.unref();
+  const auditRetention = setInterval(() => {
+    purgeAuditLog(ctx).catch((err: unknown) => ctx.log.error('purging old audit events failed', err));
+  }, AUDIT_PURGE_INTERVAL_MS);
+  auditRetention.unref();
   const { port } = server.address() as AddressInfo;
   return {
     ctx,
@@ -40,6 +45,7 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async stop() {
       clearInterval(maintenance);
+      clearInterval(auditRetention);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -27,13 +27,36 @@ export type AuditEventName =
   | 'code_reuse'
   | 'refresh_reuse'
   | 'user_create'
+  | 'user_update'
+  | 'user_disable'
+  | 'user_enable'
+  | 'user_delete'
   | 'password_set'
-  | 'client_create';
+  | 'password_link_create'
+  | 'password_link_used'
+  | 'totp_reset'
+  | 'group_create'
+  | 'group_update'
+  | 'group_delete'
+  | 'group_member_add'
+  | 'group_member_remove'
+  | 'client_create'
+  | 'client_update'
+  | 'client_delete'
+  | 'client_secret_rotate'
+  | 'invitation_create'
+  | 'invitation_revoke'
+  | 'invitation_accept'
+  | 'registration'
+  | 'audit_purge';
 
 export interface AuditEvent {
   event: AuditEventName;
   outcome?: 'success' | 'failure';
+  /** The user the event is about. */
   userId?: string | null;
+  /** The admin who did it, for admin actions. */
+  actorId?: string | null;
   clientId?: string | null;
   ip?: string | null;
   /** Extra facts; never secrets. */

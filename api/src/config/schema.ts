@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClientRegistration } from '@gatehouse/shared';
+import { ipAllowList } from '../metrics/allow-list.js';
 
 const seconds = (def: number, max?: number) => {
   const s = z.coerce.number().int().positive();
@@ -65,6 +66,40 @@ export const ConfigSchema = z
       .prefault({}),
     /** The longest expiry a personal API token may be given, in days. */
     apiTokenMaxDays: z.coerce.number().int().min(1).max(3650).default(365),
+    /** Anyone may create an account at /join; off by default (invitations only). */
+    selfRegistration: z
+      .union([z.boolean(), z.enum(['true', 'false'])])
+      .default(false)
+      .transform((v) => v === true || v === 'true'),
+    /** Audit events older than this are deleted. */
+    auditRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
+    /** How long a one-time password link from an admin stays good. */
+    passwordLinkTtl: seconds(DAY, 30 * DAY),
+    metrics: z
+      .object({
+        /** Scrapers send `Authorization: Bearer <token>`; at least 32 characters. */
+        token: z.string().min(32, 'must be at least 32 characters').optional(),
+        /** IPs or CIDR ranges that may scrape without the token; loopback by default. */
+        allow: z
+          .union([z.array(z.string()), z.string()])
+          .default(['127.0.0.1/8', '::1/128'])
+          .transform((v) =>
+            typeof v === 'string'
+              ? v
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : v,
+          )
+          .superRefine((entries, ctx) => {
+            try {
+              ipAllowList(entries);
+            } catch (err) {
+              ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^metrics\.allow: /, '') });
+            }
+          }),
+      })
+      .prefault({}),
     rateLimit: z
       .object({
         windowSeconds: seconds(MINUTE),

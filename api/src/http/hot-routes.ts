@@ -22,30 +22,44 @@ export interface HotRoute {
 /** Answers a request if its method and path are in the table; false when Express must. */
 export type HotRouter = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+/** Told about each answered request when its response has been sent (for metrics). */
+export type HotObserver = (route: HotRoute['path'], method: string, status: number, seconds: number) => void;
+
+interface Entry {
+  path: string;
+  methods: HotRoute['methods'];
+}
+
 /**
  * Paths match as Express routes them: case-insensitively, with an optional trailing slash,
  * the query string ignored.
  */
-export function hotRouter(basePath: string, routes: HotRoute[]): HotRouter {
-  const byPath = new Map<string, HotRoute['methods']>();
+export function hotRouter(basePath: string, routes: HotRoute[], observe?: HotObserver): HotRouter {
+  const byPath = new Map<string, Entry>();
   for (const route of routes) {
     const key = `${basePath}${route.path}`.toLowerCase();
     if (byPath.has(key)) throw new Error(`two hot routes for ${key}`);
-    byPath.set(key, route.methods.HEAD || !route.methods.GET ? route.methods : { ...route.methods, HEAD: route.methods.GET });
+    const methods = route.methods.HEAD || !route.methods.GET ? route.methods : { ...route.methods, HEAD: route.methods.GET };
+    byPath.set(key, { path: route.path, methods });
   }
 
   return (req, res) => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    let methods = byPath.get(path);
-    if (!methods) {
+    let entry = byPath.get(path);
+    if (!entry) {
       const lower = path.toLowerCase();
-      methods = byPath.get(lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower);
-      if (!methods) return false;
+      entry = byPath.get(lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower);
+      if (!entry) return false;
     }
-    const handler = methods[req.method as keyof HotRoute['methods']];
+    const handler = entry.methods[req.method as keyof HotRoute['methods']];
     if (!handler) return false;
+    if (observe) {
+      const start = performance.now();
+      const route = entry.path;
+      res.once('finish', () => observe(route, req.method!, res.statusCode, (performance.now() - start) / 1000));
+    }
     handler(req, res);
     return true;
   };

@@ -10,6 +10,13 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   return result.data;
 }
 
+/** Parses query parameters with a shared schema; a repeated parameter is refused. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
+  const { values, repeated } = singleValued(query);
+  if (repeated) throw ApiError.validation([{ field: repeated, message: 'must be given once' }]);
+  return parseBody(schema, values);
+}
+
 /**
  * Flattens a parsed query string or form body into single string values. RFC 6749 §3.1:
  * parameters MUST NOT be included more than once; the name of the first repeated one is returned.

@@ -12,6 +12,10 @@ export interface UserSummary {
   name: string | null;
   email: string | null;
   isAdmin: boolean;
+  /** Effective group names: direct memberships and every group they are nested in. */
+  groups: string[];
+  /** One of the user's effective groups requires a second factor. */
+  requireMfa: boolean;
 }
 
 export type SecondFactor = { code: string } | { recoveryCode: string };
@@ -29,9 +33,100 @@ export interface MfaProvider {
   startTotpEnrolment(userId: string, account: string): Promise<TotpEnrolment | undefined>;
   /** Turns TOTP on when the code matches the pending secret; answers the recovery codes (shown once). */
   confirmTotpEnrolment(userId: string, code: string): Promise<string[] | undefined>;
+  /**
+   * Turns TOTP on with a secret whose code was already checked elsewhere (an invitation's),
+   * recording `acceptedStep` as used so that code cannot be replayed; answers new recovery codes.
+   */
+  adoptTotp(userId: string, secret: string, acceptedStep: number): Promise<string[]>;
   verify(userId: string, factor: SecondFactor): Promise<SecondFactorResult>;
   disableTotp(userId: string): Promise<void>;
   regenerateRecoveryCodes(userId: string): Promise<string[]>;
+}
+
+/** A user as the admin screens see them. */
+export interface DirectoryUser {
+  id: string;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  isAdmin: boolean;
+  disabled: boolean;
+  totpEnabled: boolean;
+  lastLoginAt: number | null;
+  createdAt: number;
+  /** Direct memberships. */
+  groups: { id: string; name: string }[];
+}
+
+export interface DirectoryGroup {
+  id: string;
+  name: string;
+  description: string | null;
+  requireMfa: boolean;
+  parents: { id: string; name: string }[];
+  memberCount: number;
+}
+
+/** Why a directory change was refused; the admin API maps each to a stable error. */
+export class DirectoryConflict extends Error {
+  constructor(
+    readonly reason:
+      | 'username_taken'
+      | 'email_taken'
+      | 'group_name_taken'
+      | 'group_cycle'
+      | 'unknown_group'
+      | 'group_in_use'
+      /** Disabling, demoting or deleting the last enabled admin. */
+      | 'last_admin',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Managing users and groups (the admin API). Lookups by id answer undefined for unknown ids;
+ * changes throw DirectoryConflict for the reasons listed there.
+ */
+export interface Directory {
+  listUsers(q: { search?: string; limit: number; offset: number }): Promise<{ users: DirectoryUser[]; total: number }>;
+  getUser(id: string): Promise<DirectoryUser | undefined>;
+  /** By exact id, or else exact (case-insensitive) username; never a partial match. */
+  resolveUser(ref: string): Promise<DirectoryUser | undefined>;
+  createUser(u: {
+    username: string;
+    email: string | null;
+    emailVerified?: boolean;
+    name: string | null;
+    /** Without one the account has no usable password until a password link is used. */
+    password: string | null;
+    isAdmin: boolean;
+    groupIds: string[];
+  }): Promise<DirectoryUser>;
+  updateUser(
+    id: string,
+    change: { username?: string; email?: string | null; emailVerified?: boolean; name?: string | null; isAdmin?: boolean },
+  ): Promise<DirectoryUser | undefined>;
+  setDisabled(id: string, disabled: boolean): Promise<boolean>;
+  setPassword(id: string, password: string): Promise<boolean>;
+  deleteUser(id: string): Promise<boolean>;
+  recordLogin(id: string, at: number): Promise<void>;
+
+  listGroups(): Promise<DirectoryGroup[]>;
+  getGroup(id: string): Promise<DirectoryGroup | undefined>;
+  findGroupsByName(names: string[]): Promise<DirectoryGroup[]>;
+  createGroup(g: { name: string; description: string | null; requireMfa: boolean; parentIds: string[] }): Promise<DirectoryGroup>;
+  /** `parentIds` replaces the parents; a change that would nest a group in itself is a group_cycle. */
+  updateGroup(
+    id: string,
+    change: { name?: string; description?: string | null; requireMfa?: boolean; parentIds?: string[] },
+  ): Promise<DirectoryGroup | undefined>;
+  deleteGroup(id: string): Promise<boolean>;
+  listMembers(groupId: string): Promise<{ id: string; username: string; name: string | null }[]>;
+  addMember(groupId: string, userId: string): Promise<boolean>;
+  removeMember(groupId: string, userId: string): Promise<boolean>;
 }
 
 /**
@@ -45,4 +140,5 @@ export interface IdentityProvider {
   findAccount(userId: string): Promise<Account | undefined>;
   findUser(userId: string): Promise<UserSummary | undefined>;
   mfa: MfaProvider;
+  directory: Directory;
 }

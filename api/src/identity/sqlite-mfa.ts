@@ -32,6 +32,13 @@ export function createSqliteMfa(repo: MfaRepo, box: SecretBox, clock: Clock, iss
       return codes;
     },
 
+    async adoptTotp(userId, secret, acceptedStep) {
+      if (!(await repo.savePendingTotp(userId, box.seal(secret), clock.now()))) throw new Error('TOTP is already on for this user');
+      const { codes, hashes } = newRecoveryCodes();
+      await repo.confirmTotp(userId, acceptedStep, hashes, clock.now());
+      return codes;
+    },
+
     async verify(userId, factor) {
       const totp = await repo.findTotp(userId);
       if (!totp || totp.confirmedAt === null) return 'not_enrolled';

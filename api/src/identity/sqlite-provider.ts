@@ -1,12 +1,13 @@
 import type { Account } from '@gatehouse/shared';
 import type { UserRepo } from '../storage/users.js';
-import type { IdentityProvider, MfaProvider } from './provider.js';
+import type { Directory, IdentityProvider, MfaProvider } from './provider.js';
 import { verifyPassword } from './passwords.js';
 
 /** Identities in Gatehouse's own SQLite database. */
-export function createSqliteIdentityProvider(users: UserRepo, mfa: MfaProvider): IdentityProvider {
+export function createSqliteIdentityProvider(users: UserRepo, mfa: MfaProvider, directory: Directory): IdentityProvider {
   return {
     mfa,
+    directory,
     async authenticate(login, password) {
       const user = await users.findByLogin(login);
       const ok = await verifyPassword(user?.passwordHash, password);
@@ -33,9 +34,10 @@ export function createSqliteIdentityProvider(users: UserRepo, mfa: MfaProvider):
     },
 
     async findUser(userId) {
-      const user = await users.findById(userId);
-      if (!user || user.disabled) return undefined;
-      return { id: user.id, username: user.username, name: user.name, email: user.email, isAdmin: user.isAdmin };
+      const found = await users.findWithGroups(userId);
+      if (!found || found.user.disabled) return undefined;
+      const { user, groups, requireMfa } = found;
+      return { id: user.id, username: user.username, name: user.name, email: user.email, isAdmin: user.isAdmin, groups, requireMfa };
     },
   };
 }

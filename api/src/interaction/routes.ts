@@ -5,6 +5,7 @@ import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
 import { completeChallenge, passwordSignIn, pendingChallenge, verifySecondFactor } from '../session/sign-in.js';
 import { parseBody } from '../http/validate.js';
+import { recordPolicyDenial } from '../oidc/access-policy.js';
 import { decide } from '../oidc/authorize/decide.js';
 import { trustTarget, validateRequest } from '../oidc/authorize/validate.js';
 import { OAuthError } from '../oidc/errors.js';
@@ -48,12 +49,18 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
     }
   }
 
-  /** Where the request stands now; an OAuth error means the client gets an error redirect. */
+  /**
+   * Where the request stands now; an OAuth error means the client gets an error redirect. A
+   * denial by the access policy is audited once, when the request first reaches it.
+   */
   async function next(req: Request, interaction: Interaction): Promise<InteractionNext> {
     const request = await requestOf(interaction);
     try {
       const decision = await decide(ctx, request, await ctx.sessions.current(req), interaction);
-      if (decision.next === 'consent' || decision.next === 'mfa' || decision.next === 'enrol') {
+      if (decision.next === 'denied' && interaction.prompt !== 'denied') {
+        await recordPolicyDenial(ctx, decision.session.userId, interaction.clientId, req.ip ?? null);
+      }
+      if (decision.next === 'consent' || decision.next === 'mfa' || decision.next === 'enrol' || decision.next === 'denied') {
         await ctx.storage.interactions.update(interaction.id, { prompt: decision.next });
         return { next: decision.next };
       }
@@ -71,7 +78,8 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
     if (await pendingChallenge(ctx, req, interaction.id)) return 'mfa';
     if (interaction.prompt !== 'mfa') return interaction.prompt;
     const decision = await decide(ctx, await requestOf(interaction), await ctx.sessions.current(req), interaction).catch(() => undefined);
-    return decision?.next === 'mfa' || decision?.next === 'enrol' || decision?.next === 'consent' ? decision.next : 'login';
+    const step = decision?.next;
+    return step === 'mfa' || step === 'enrol' || step === 'consent' || step === 'denied' ? step : 'login';
   }
 
   router.get('/api/v1/interactions/:id', async (req, res) => {
@@ -142,6 +150,11 @@ export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): 
       // Already decided (e.g. denied or aborted before): resuming answers the client.
       if (!(err instanceof OAuthError)) throw err;
       res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
+      return;
+    }
+    // Left out by the access policy since the consent screen was shown.
+    if (decision.next === 'denied') {
+      res.set('Cache-Control', 'no-store').json(await next(req, interaction));
       return;
     }
     if (!session || (decision.next !== 'consent' && decision.next !== 'issue')) {

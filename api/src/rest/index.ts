@@ -1,10 +1,17 @@
 import { Router, type RequestHandler } from 'express';
 import type { AppContext } from '../context.js';
 import { AccessTokenVerifier } from '../oidc/tokens/access-token.js';
+import { adminAuditRoutes } from './admin-audit.js';
+import { adminClientRoutes } from './admin-clients.js';
+import { adminGroupRoutes } from './admin-groups.js';
+import { adminInvitationRoutes } from './admin-invitations.js';
+import { adminUserRoutes } from './admin-users.js';
 import { apiTokenRoutes } from './api-tokens.js';
+import { enrolmentRoutes } from './enrolment.js';
 import { meRoutes } from './me.js';
 import { meMfaRoutes } from './me-mfa.js';
 import { openapiRouter } from './openapi.js';
+import { passwordLinkRoutes } from './password-links.js';
 import { RestRoutes } from './route.js';
 
 /** The REST identity API (`/api/v1`) for the portal and for automation. */
@@ -14,6 +21,13 @@ export function restRouter(ctx: AppContext, attemptLimit: RequestHandler): { rou
   meRoutes(ctx, routes);
   meMfaRoutes(ctx, routes, attemptLimit);
   apiTokenRoutes(ctx, routes);
+  adminUserRoutes(ctx, routes);
+  adminGroupRoutes(ctx, routes);
+  passwordLinkRoutes(ctx, routes, attemptLimit);
+  adminClientRoutes(ctx, routes);
+  adminInvitationRoutes(ctx, routes);
+  adminAuditRoutes(ctx, routes);
+  enrolmentRoutes(ctx, routes, attemptLimit);
   router.use(openapiRouter(ctx, routes));
   return { router, routes };
 }

@@ -9,7 +9,6 @@ import {
 } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { hashPassword } from '../identity/passwords.js';
 import { verifySecondFactor } from '../session/sign-in.js';
 import type { RestRoutes } from './route.js';
 
@@ -75,14 +74,25 @@ export function meRoutes(ctx: AppContext, routes: RestRoutes): void {
     { method: 'post', path: '/api/v1/me/password', summary: 'Change your password', scope: 'profile:write', body: ChangePasswordRequest },
     async ({ req, res, principal, body }) => {
       const check = await ctx.identity.authenticate(principal.user.username, body.currentPassword);
-      if (!check.ok || check.userId !== principal.user.id)
+      if (!check.ok || check.userId !== principal.user.id) {
+        await ctx.audit.record(
+          {
+            event: 'password_change',
+            outcome: 'failure',
+            userId: principal.user.id,
+            ip: req.ip ?? null,
+            detail: { via: principal.via, reason: 'bad_password' },
+          },
+          ctx.clock.now(),
+        );
         throw new ApiError('invalid_credentials', 401, 'The current password is not correct.');
+      }
       if ((await ctx.identity.mfa.status(principal.user.id)).totp.enabled) {
         if (!body.code) throw ApiError.validation([{ field: 'code', message: 'Enter the code from your authenticator app' }]);
         await verifySecondFactor(ctx, req, res, principal.user.id, { code: body.code }, null);
       }
       const now = ctx.clock.now();
-      await ctx.storage.users.setPasswordHash(principal.user.id, await hashPassword(body.newPassword), now);
+      await ctx.identity.directory.setPassword(principal.user.id, body.newPassword);
       await ctx.storage.sessions.endAllExcept(principal.user.id, principal.sessionId ?? null, now);
       await ctx.storage.grants.revokeAllForUser(principal.user.id, now);
       await ctx.audit.record(

@@ -70,6 +70,8 @@ export const BROWSER_ROUTES: BrowserRouteDoc[] = [
   { method: 'post', path: '/api/v1/session/logout', summary: 'Sign out this browser', body: LogoutRequest, response: LogoutResult },
 ];
 
+type QuerySchema = { properties?: Record<string, object>; required?: string[] };
+
 /** `/api/v1/me/tokens/:id` → `/api/v1/me/tokens/{id}` and its path parameters. */
 function openapiPath(path: string): { path: string; params: string[] } {
   const params: string[] = [];
@@ -78,13 +80,23 @@ function openapiPath(path: string): { path: string; params: string[] } {
 
 function operation(spec: RouteSpec | BrowserRouteDoc, params: string[]) {
   const json = (schema: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: z.toJSONSchema(schema, { io }) } });
-  const scope = 'scope' in spec ? spec.scope : undefined;
+  const scope = 'scope' in spec && spec.scope !== 'public' ? spec.scope : undefined;
+  const isPublic = 'scope' in spec && spec.scope === 'public';
+  const query = 'query' in spec && spec.query ? (z.toJSONSchema(spec.query, { io: 'input' }) as QuerySchema) : undefined;
   return {
     summary: spec.summary,
     operationId: `${spec.method}${spec.path.replace(/\/api\/v1|:(\w+)|[^A-Za-z]/g, (m, p?: string) => (p ? `By${p}` : m === '/api/v1' ? '' : '_'))}`,
-    security: scope ? [{ bearer: [scope] }, { session: [] }] : [{ session: [] }],
+    security: isPublic ? [] : scope ? [{ bearer: [scope] }, { session: [] }] : [{ session: [] }],
     ...(scope && { 'x-required-scope': scope }),
-    parameters: params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    parameters: [
+      ...params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+      ...Object.entries(query?.properties ?? {}).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: query?.required?.includes(name) ?? false,
+        schema,
+      })),
+    ],
     ...(spec.body && { requestBody: { required: true, content: json(spec.body, 'input') } }),
     responses: {
       [String(spec.response ? ('status' in spec && spec.status) || 200 : 204)]: spec.response

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ApiScope } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { parseBody } from '../http/validate.js';
+import { parseBody, parseQuery } from '../http/validate.js';
 import type { AccessTokenVerifier } from '../oidc/tokens/access-token.js';
 import { authenticate, type Principal } from './principal.js';
 
@@ -11,24 +11,31 @@ import { authenticate, type Principal } from './principal.js';
 export interface RouteSpec<
   B extends z.ZodType | undefined = z.ZodType | undefined,
   R extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodObject | undefined = z.ZodObject | undefined,
 > {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express path, e.g. `/api/v1/me/tokens/:id`. */
   path: string;
   summary: string;
-  /** The scope a caller needs (implied scopes count). */
-  scope: ApiScope;
+  /**
+   * The scope a caller needs (implied scopes count). `public` routes take no credentials: they
+   * serve people without an account yet and check a single-use token of their own instead.
+   */
+  scope: ApiScope | 'public';
   body?: B;
+  /** The query string's parameters, parsed like the body. */
+  query?: Q;
   /** The answer's schema; none means 204 No Content. */
   response?: R;
   status?: number;
 }
 
-export interface RouteContext<B> {
+export interface RouteContext<B, Q = undefined, P = Principal> {
   req: Request;
   res: Response;
-  principal: Principal;
+  principal: P;
   body: B;
+  query: Q;
 }
 
 type Output<S> = S extends z.ZodType ? z.input<S> : void;
@@ -46,14 +53,36 @@ export class RestRoutes {
   ) {}
 
   /** `before` runs ahead of authentication, e.g. a rate limit for endpoints that check secrets. */
-  add<B extends z.ZodType | undefined, R extends z.ZodType | undefined>(
-    spec: RouteSpec<B, R>,
-    handler: (c: RouteContext<Input<B>>) => Promise<Output<R>>,
+  add<B extends z.ZodType | undefined, R extends z.ZodType | undefined, Q extends z.ZodObject | undefined = undefined>(
+    spec: RouteSpec<B, R, Q> & { scope: ApiScope },
+    handler: (c: RouteContext<Input<B>, Input<Q>>) => Promise<Output<R>>,
     before: RequestHandler[] = [],
+  ): void {
+    this.mount(spec, handler as (c: RouteContext<unknown, unknown, Principal | undefined>) => Promise<unknown>, before);
+  }
+
+  /** A route without credentials; `before` should hold a rate limit. */
+  addPublic<B extends z.ZodType | undefined, R extends z.ZodType | undefined, Q extends z.ZodObject | undefined = undefined>(
+    spec: RouteSpec<B, R, Q> & { scope: 'public' },
+    handler: (c: RouteContext<Input<B>, Input<Q>, undefined>) => Promise<Output<R>>,
+    before: RequestHandler[],
+  ): void {
+    this.mount(spec, handler as (c: RouteContext<unknown, unknown, Principal | undefined>) => Promise<unknown>, before);
+  }
+
+  private mount(
+    spec: RouteSpec,
+    handler: (c: RouteContext<unknown, unknown, Principal | undefined>) => Promise<unknown>,
+    before: RequestHandler[],
   ): void {
     this.specs.push(spec);
     const realm = this.ctx.config.issuer;
     this.router[spec.method](spec.path, ...before, this.json, async (req, res) => {
+      if (spec.scope === 'public') {
+        const body = spec.body ? parseBody(spec.body, req.body) : undefined;
+        const query = spec.query ? parseQuery(spec.query, req.query) : undefined;
+        return this.respond(spec, res, await handler({ req, res, principal: undefined, body, query }));
+      }
       let principal: Principal;
       try {
         principal = await authenticate(this.ctx, this.verifier, req);
@@ -69,11 +98,15 @@ export class RestRoutes {
         }
         throw new ApiError('insufficient_scope', 403, `This needs the ${spec.scope} scope.`, { required: spec.scope });
       }
-      const body = (spec.body ? parseBody(spec.body, req.body) : undefined) as Input<B>;
-      const result = await handler({ req, res, principal, body });
-      res.set('Cache-Control', 'no-store');
-      if (spec.response) res.status(spec.status ?? 200).json(result);
-      else res.status(204).end();
+      const body = spec.body ? parseBody(spec.body, req.body) : undefined;
+      const query = spec.query ? parseQuery(spec.query, req.query) : undefined;
+      this.respond(spec, res, await handler({ req, res, principal, body, query }));
     });
+  }
+
+  private respond(spec: RouteSpec, res: Response, result: unknown): void {
+    res.set('Cache-Control', 'no-store');
+    if (spec.response) res.status(spec.status ?? 200).json(result);
+    else res.status(204).end();
   }
 }

@@ -86,6 +86,7 @@ export async function passwordSignIn(
     return { kind: 'mfa_required' };
   }
   const session = await ctx.sessions.signIn(req, res, result.userId, ['pwd'], body.remember);
+  await ctx.identity.directory.recordLogin(result.userId, now);
   await ctx.audit.record({ event: 'login_success', userId: result.userId, clientId: target.clientId, ip, detail: { amr: 'pwd' } }, now);
   return { kind: 'signed_in', session };
 }
@@ -163,6 +164,7 @@ export async function completeChallenge(
   }
   await ctx.storage.mfa.deleteChallenge(challenge.id);
   const session = await ctx.sessions.signIn(req, res, challenge.userId, ['pwd', 'otp'], challenge.remember);
+  await ctx.identity.directory.recordLogin(challenge.userId, ctx.clock.now());
   await ctx.audit.record(
     { event: 'login_success', userId: challenge.userId, clientId, ip: req.ip ?? null, detail: { amr: 'pwd otp' } },
     ctx.clock.now(),

@@ -17,11 +17,20 @@ export interface Client {
   idTokenAlg: SigningAlg;
   /** Sign-ins to this client need a second factor. */
   requireMfa: boolean;
+  logoUri: string | null;
+  /** Group names whose members may sign in; empty means everyone. */
+  allowedGroups: string[];
   /** `config` clients are rewritten from configuration at every start. */
   source: 'config' | 'local';
 }
 
-const toClient = (r: ClientTable): Client => ({
+/** A client as stored, with when it was registered and last changed. */
+export interface ClientRecord extends Client {
+  createdAt: number;
+  updatedAt: number;
+}
+
+const toClient = (r: ClientTable): ClientRecord => ({
   id: r.id,
   secretHash: r.secret_hash,
   name: r.name,
@@ -34,7 +43,11 @@ const toClient = (r: ClientTable): Client => ({
   tokenEndpointAuthMethod: r.token_endpoint_auth_method as TokenEndpointAuthMethod,
   idTokenAlg: r.id_token_signed_response_alg as SigningAlg,
   requireMfa: r.require_mfa === 1,
+  logoUri: r.logo_uri,
+  allowedGroups: JSON.parse(r.allowed_groups) as string[],
   source: r.source as Client['source'],
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 const toRow = (c: Client, now: number): ClientTable => ({
@@ -50,6 +63,8 @@ const toRow = (c: Client, now: number): ClientTable => ({
   token_endpoint_auth_method: c.tokenEndpointAuthMethod,
   id_token_signed_response_alg: c.idTokenAlg,
   require_mfa: c.requireMfa ? 1 : 0,
+  logo_uri: c.logoUri,
+  allowed_groups: JSON.stringify(c.allowedGroups),
   source: c.source,
   created_at: now,
   updated_at: now,
@@ -62,18 +77,41 @@ export class ClientRepo {
     this.findQuery = new PreparedQuery(db, (p: { id: string }) => db.selectFrom('clients').selectAll().where('id', '=', p.id));
   }
 
-  async find(id: string): Promise<Client | undefined> {
+  async find(id: string): Promise<ClientRecord | undefined> {
     const row = await this.findQuery.first({ id });
     return row && toClient(row);
   }
 
-  async list(): Promise<Client[]> {
+  async list(): Promise<ClientRecord[]> {
     const rows = await this.db.selectFrom('clients').selectAll().orderBy('id').execute();
     return rows.map(toClient);
   }
 
   async insert(client: Client, now: number): Promise<void> {
     await this.db.insertInto('clients').values(toRow(client, now)).execute();
+  }
+
+  /** Inserts a new client; false when its id is taken. */
+  async create(client: Client, now: number): Promise<boolean> {
+    const r = await this.db
+      .insertInto('clients')
+      .values(toRow(client, now))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  }
+
+  /** Rewrites a `local` client (configured ones are read-only); false when there is none. */
+  async updateLocal(client: Client, now: number): Promise<boolean> {
+    const { id: _id, created_at: _created, source: _source, ...change } = toRow(client, now);
+    const r = await this.db.updateTable('clients').set(change).where('id', '=', client.id).where('source', '=', 'local').executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Deletes a `local` client; its grants, codes, refresh tokens and consents go with it. */
+  async deleteLocal(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('clients').where('id', '=', id).where('source', '=', 'local').executeTakeFirst();
+    return r.numDeletedRows > 0n;
   }
 
   /** Makes the `config` clients exactly the given list: updates, adds, and removes the rest. */

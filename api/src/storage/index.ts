@@ -4,9 +4,12 @@ import { AuditRepo } from './audit.js';
 import { ClientRepo } from './clients.js';
 import { ConsentRepo } from './consents.js';
 import { GrantRepo } from './grants.js';
+import { GroupRepo } from './groups.js';
 import { InteractionRepo } from './interactions.js';
+import { InvitationRepo } from './invitations.js';
 import { KeyRepo } from './keys.js';
 import { MfaRepo } from './mfa.js';
+import { PasswordLinkRepo } from './password-links.js';
 import { SessionRepo } from './sessions.js';
 import { UserRepo } from './users.js';
 
@@ -14,6 +17,8 @@ import { UserRepo } from './users.js';
 export interface Storage {
   clients: ClientRepo;
   users: UserRepo;
+  groups: GroupRepo;
+  passwordLinks: PasswordLinkRepo;
   sessions: SessionRepo;
   interactions: InteractionRepo;
   consents: ConsentRepo;
@@ -21,6 +26,7 @@ export interface Storage {
   keys: KeyRepo;
   mfa: MfaRepo;
   apiTokens: ApiTokenRepo;
+  invitations: InvitationRepo;
   audit: AuditRepo;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
@@ -30,6 +36,8 @@ export function createStorage(db: Db): Storage {
   return {
     clients: new ClientRepo(db),
     users: new UserRepo(db),
+    groups: new GroupRepo(db),
+    passwordLinks: new PasswordLinkRepo(db),
     sessions: new SessionRepo(db),
     interactions: new InteractionRepo(db),
     consents: new ConsentRepo(db),
@@ -37,6 +45,7 @@ export function createStorage(db: Db): Storage {
     keys: new KeyRepo(db),
     mfa: new MfaRepo(db),
     apiTokens: new ApiTokenRepo(db),
+    invitations: new InvitationRepo(db),
     audit: new AuditRepo(db),
     async ping() {
       await db.selectFrom('users').select('id').limit(1).execute();

@@ -3,7 +3,8 @@ import type { Generated } from 'kysely';
 /** Tables as kysely sees them. Times are seconds since the epoch; lists are JSON text. */
 export interface Database {
   users: UserTable;
-  groups: { id: string; name: string };
+  groups: GroupTable;
+  group_parents: { group_id: string; parent_id: string };
   group_members: { group_id: string; user_id: string };
   clients: ClientTable;
   signing_keys: SigningKeyTable;
@@ -19,6 +20,42 @@ export interface Database {
   login_challenges: LoginChallengeTable;
   login_throttle: { key: string; failures: number; last_failure_at: number; blocked_until: number };
   api_tokens: ApiTokenTable;
+  invitations: InvitationTable;
+  password_links: PasswordLinkTable;
+}
+
+export interface GroupTable {
+  id: string;
+  name: string;
+  description: string | null;
+  require_mfa: Generated<number>;
+  created_at: Generated<number>;
+}
+
+export interface InvitationTable {
+  id: string;
+  token_hash: string;
+  email: string;
+  /** JSON list of group names. */
+  groups: string;
+  /** Sealed TOTP secret, when a target group requires a second factor. */
+  totp_secret: string | null;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  used_by: string | null;
+  revoked_at: number | null;
+}
+
+export interface PasswordLinkTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface ApiTokenTable {
@@ -55,6 +92,7 @@ export interface UserTable {
   password_hash: string;
   is_admin: number;
   disabled: number;
+  last_login_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -72,6 +110,9 @@ export interface ClientTable {
   token_endpoint_auth_method: string;
   id_token_signed_response_alg: string;
   require_mfa: number;
+  logo_uri: string | null;
+  /** JSON list of group names; empty means everyone. */
+  allowed_groups: string;
   source: string;
   created_at: number;
   updated_at: number;
@@ -168,4 +209,5 @@ export interface AuditEventTable {
   client_id: string | null;
   ip: string | null;
   detail: string | null;
+  actor_id: string | null;
 }

@@ -154,6 +154,8 @@ describe('start-up', () => {
           tokenEndpointAuthMethod: 'none',
           idTokenAlg: 'RS256',
           requireMfa: false,
+          logoUri: null,
+          allowedGroups: [],
           source: 'local',
         },
         h.clock.now(),

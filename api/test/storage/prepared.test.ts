@@ -108,4 +108,30 @@ describe('prepared queries (kysely compiled once, run through cached statements)
     assert.deepEqual((await storage.users.findWithGroups('u2'))?.groups, []);
     assert.equal(await storage.users.findWithGroups('nobody'), undefined);
   });
+
+  it('reads effective groups through nesting, each once, with the second-factor requirement', async () => {
+    const { db } = opened;
+    let n = 0;
+    await storage.users.addToGroups('u2', ['leaf', 'side'], () => `nest-${n++}`);
+    const id = async (name: string) => (await db.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
+    await insertGroup().run({ id: 'root', name: 'root' });
+    await insertGroup().run({ id: 'mid', name: 'mid' });
+    // leaf → mid → root and side → root; root → leaf would be a cycle the admin API refuses,
+    // but the query must still end if one were there.
+    await db
+      .insertInto('group_parents')
+      .values([
+        { group_id: await id('leaf'), parent_id: 'mid' },
+        { group_id: 'mid', parent_id: 'root' },
+        { group_id: await id('side'), parent_id: 'root' },
+        { group_id: 'root', parent_id: await id('leaf') },
+      ])
+      .execute();
+    const found = await storage.users.findWithGroups('u2');
+    assert.deepEqual(found?.groups, ['leaf', 'mid', 'root', 'side']);
+    assert.equal(found?.requireMfa, false);
+    await db.updateTable('groups').set({ require_mfa: 1 }).where('id', '=', 'root').execute();
+    assert.equal((await storage.users.findWithGroups('u2'))?.requireMfa, true);
+    assert.equal((await storage.users.findWithGroups('u1'))?.requireMfa, false);
+  });
 });

@@ -50,7 +50,7 @@ describe('serving the SPA', () => {
   });
 
   it('never falls back to the shell for API or protocol paths', async () => {
-    for (const route of ['/api/v1/nope', '/oauth2/nope', '/.well-known/nope', '/healthz/x', '/metrics']) {
+    for (const route of ['/api/v1/nope', '/oauth2/nope', '/.well-known/nope', '/healthz/x', '/metrics/x']) {
       const res = await request(h.app).get(route);
       assert.equal(res.status, 404, route);
       assert.notEqual(res.text, SHELL, route);

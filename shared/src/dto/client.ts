@@ -24,6 +24,18 @@ export const RedirectUri = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** A group's name, as the `groups` claim carries it. */
+export const GroupName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'Use 1-64 letters, digits, dots, dashes or underscores');
+
+/** An application's logo, shown on the consent screen: https only. */
+export const LogoUri = z
+  .url()
+  .max(2048)
+  .refine((u) => new URL(u).protocol === 'https:', 'must be an https URL');
+
 export const ClientType = z.enum(['public', 'confidential']);
 export type ClientType = z.infer<typeof ClientType>;
 export const ConsentMode = z.enum(['explicit', 'implicit']);
@@ -60,6 +72,9 @@ export const ClientRegistration = z
     id_token_signed_response_alg: SigningAlg.default('RS256'),
     /** Sign-ins to this client need a second factor; users without one enrol first. */
     require_mfa: z.boolean().default(false),
+    logo_uri: LogoUri.optional(),
+    /** Only members of these groups (direct or inherited) may sign in; empty means everyone. */
+    allowed_groups: z.array(GroupName).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {

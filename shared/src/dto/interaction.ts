@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** The screen a pending authorization request needs next. */
-export const InteractionPrompt = z.enum(['login', 'mfa', 'enrol', 'consent']);
+/**
+ * The screen a pending authorization request needs next. `denied`: the application's access
+ * policy leaves the signed-in user out; the screen explains that and returns to the application.
+ */
+export const InteractionPrompt = z.enum(['login', 'mfa', 'enrol', 'consent', 'denied']);
 export type InteractionPrompt = z.infer<typeof InteractionPrompt>;
 
 /** What the SPA needs to render a pending authorization request (`GET /api/v1/interactions/:id`). */
@@ -37,6 +40,8 @@ export const InteractionNext = z.discriminatedUnion('next', [
   /** The application requires a second factor the user has not set up yet. */
   z.object({ next: z.literal('enrol') }),
   z.object({ next: z.literal('consent') }),
+  /** The application does not let this user in: the screen that says so. */
+  z.object({ next: z.literal('denied') }),
   z.object({ next: z.literal('redirect'), location: z.string() }),
 ]);
 export type InteractionNext = z.infer<typeof InteractionNext>;

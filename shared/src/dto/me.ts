@@ -28,11 +28,14 @@ export const UpdateProfileRequest = z
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'Change at least one field');
 export type UpdateProfileRequest = z.input<typeof UpdateProfileRequest>;
 
+/** A password someone chooses: long enough to resist guessing; argon2id does the rest. */
+export const NewPassword = z.string().min(12, 'Use at least 12 characters').max(1024);
+
 /** `POST /api/v1/me/password`: the current password, and a current code when two-factor is on. */
 export const ChangePasswordRequest = z
   .object({
     currentPassword: z.string().min(1, 'Enter your current password').max(1024),
-    newPassword: z.string().min(12, 'Use at least 12 characters').max(1024),
+    newPassword: NewPassword,
     code: TotpCode.optional(),
   })
   .strict();

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../context.js';
 import type { Interaction } from '../../storage/interactions.js';
 import type { Session } from '../../storage/sessions.js';
+import { NotAllowed, allowsUser } from '../access-policy.js';
 import { AccessDenied, ConsentRequired, LoginRequired, OAuthError } from '../errors.js';
 import type { AuthorizeRequest } from './request.js';
 
@@ -9,6 +10,7 @@ export type Decision = { forceLogin: boolean } & (
   | { next: 'mfa'; session: Session }
   | { next: 'enrol'; session: Session }
   | { next: 'consent'; session: Session }
+  | { next: 'denied'; session: Session }
   | { next: 'issue'; session: Session }
 );
 
@@ -16,10 +18,12 @@ export type Decision = { forceLogin: boolean } & (
  * What an authorization request needs before a code can be issued:
  * - a login when there is no session, or login is forced (prompt=login, select_account,
  *   max_age exceeded) and has not happened yet in this interaction
- * - a second factor for a client that requires one, when the session was made with a password
- *   alone: the TOTP challenge, or enrolment for a user who has none yet
+ * - a user the client's allowed groups leave out is denied: the screen that says so, then
+ *   access_denied (RFC 6749 §4.1.2.1)
+ * - a second factor when the client or one of the user's groups requires one, and the session
+ *   was made with a password alone: the TOTP challenge, or enrolment for a user who has none yet
  * - consent for an `explicit` client when prompt=consent or a scope was never approved
- * - with prompt=none, either need is an error instead (OIDC Core §3.1.2.6)
+ * - with prompt=none, each need is an error instead (OIDC Core §3.1.2.6)
  */
 export async function decide(
   ctx: AppContext,
@@ -40,14 +44,23 @@ export async function decide(
   const loggedInHere = interaction?.sessionId != null && interaction.sessionId === active?.id;
 
   // An abort on the login screen is a denial too; it must not send the user back to sign in.
-  if (interaction?.consent === 'denied') throw new AccessDenied('The user denied the request.');
-  if (!active || (forceLogin && !loggedInHere)) {
+  if (interaction?.consent === 'denied') {
+    // Leaving the "not allowed" screen ends the request as that denial, already audited.
+    if (interaction.prompt === 'denied' && user) throw new NotAllowed(user.id, true);
+    throw new AccessDenied('The user denied the request.');
+  }
+  if (!active || !user || (forceLogin && !loggedInHere)) {
     if (request.prompts.has('none')) throw new LoginRequired('The user is not signed in.');
     return { next: 'login', forceLogin };
   }
 
-  if (request.client.requireMfa && !active.amr.includes('otp')) {
-    if (request.prompts.has('none')) throw new OAuthError('interaction_required', 'This application requires a second factor.');
+  if (!allowsUser(request.client, user)) {
+    if (request.prompts.has('none')) throw new NotAllowed(user.id, false);
+    return { next: 'denied', session: active, forceLogin };
+  }
+
+  if ((request.client.requireMfa || user.requireMfa) && !active.amr.includes('otp')) {
+    if (request.prompts.has('none')) throw new OAuthError('interaction_required', 'A second factor is required.');
     const { totp } = await ctx.identity.mfa.status(active.userId);
     return { next: totp.enabled ? 'mfa' : 'enrol', session: active, forceLogin };
   }

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { noStore } from '../../http/no-store.js';
 import { browserBinding, loadInteraction, screenUrl } from '../../interaction/browser.js';
 import type { Interaction } from '../../storage/interactions.js';
+import { NotAllowed, recordPolicyDenial } from '../access-policy.js';
 import { InvalidRequest, OAuthError } from '../errors.js';
 import { decide, type Decision } from './decide.js';
 import { sendErrorPage } from './error-page.js';
@@ -28,7 +29,9 @@ export function authorizeRouter(ctx: AppContext): Router {
     } catch (err) {
       if (!(err instanceof OAuthError)) ctx.log.error('authorize failed', err, req);
       const oauthErr = err instanceof OAuthError ? err : new OAuthError('server_error', 'The server could not complete the request.', 500);
-      if (oauthErr.error === 'access_denied' && target) {
+      if (oauthErr instanceof NotAllowed && target) {
+        if (!oauthErr.recorded) await recordPolicyDenial(ctx, oauthErr.userId, target.client.id, req.ip ?? null);
+      } else if (oauthErr.error === 'access_denied' && target) {
         await ctx.audit.record(
           { event: 'authorize_denied', clientId: target.client.id, ip: req.ip ?? null, detail: { reason: oauthErr.description } },
           ctx.clock.now(),
@@ -46,6 +49,9 @@ export function authorizeRouter(ctx: AppContext): Router {
       }
       res.redirect(303, await issueCode(ctx, request, decision.session));
       return;
+    }
+    if (decision.next === 'denied' && interaction?.prompt !== 'denied') {
+      await recordPolicyDenial(ctx, decision.session.userId, request.client.id, req.ip ?? null);
     }
     if (interaction) {
       await ctx.storage.interactions.update(interaction.id, { prompt: decision.next });

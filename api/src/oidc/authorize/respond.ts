@@ -20,6 +20,7 @@ function redirectWith(target: TrustedTarget, issuer: string, params: Record<stri
 
 /** RFC 6749 §4.1.2.1 error response, with state and iss. */
 export function errorRedirect(ctx: AppContext, target: TrustedTarget, err: OAuthError): string {
+  ctx.metrics.authorize.inc({ result: 'failure', error: err.error });
   return redirectWith(target, ctx.config.issuer, { error: err.error, error_description: err.description });
 }
 
@@ -50,5 +51,6 @@ export async function issueCode(ctx: AppContext, request: AuthorizeRequest, sess
       expiresAt: now + ctx.config.ttl.code,
     },
   );
+  ctx.metrics.authorize.inc({ result: 'success' });
   return redirectWith(request, ctx.config.issuer, { code });
 }

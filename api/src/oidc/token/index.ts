@@ -42,12 +42,15 @@ export function tokenRouter(ctx: AppContext): Router {
       sendJson(res, await GRANTS[grantType as keyof typeof GRANTS](ctx, client, body, ip));
     } catch (err) {
       if (err instanceof OAuthError) {
-        if (err.error === 'invalid_client' || err.error === 'invalid_grant') {
-          await ctx.audit.record(
-            { event: 'token_failure', clientId: claimedClientId(req, body), ip, detail: { error: err.error, reason: err.description } },
-            ctx.clock.now(),
-          );
-        }
+        await ctx.audit.record(
+          {
+            event: 'token_failure',
+            clientId: claimedClientId(req, body),
+            ip,
+            detail: { error: err.error, reason: err.description, grant_type: body.grant_type ?? null },
+          },
+          ctx.clock.now(),
+        );
         if (err instanceof InvalidClientBasic) res.set('WWW-Authenticate', `Basic realm="${ctx.config.issuer}"`);
       } else {
         ctx.log.error('token endpoint failed', err, req);

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import { init } from './0001-init.js';
 import { mfa } from './0002-mfa.js';
 import { apiTokens } from './0003-api-tokens.js';
+import { admin } from './0004-admin.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
   '0001-init': init,
   '0002-mfa': mfa,
   '0003-api-tokens': apiTokens,
+  '0004-admin': admin,
 };

@@ -22,7 +22,7 @@ export class ApiFailure extends Error {
  */
 export async function call<S extends z.ZodType>(
   schema: S,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<z.output<S>> {

@@ -3,6 +3,7 @@ import { AuthorizationCodeGrant, type TokenResponse } from '@gatehouse/shared';
 import type { AppContext } from '../../../context.js';
 import { safeEqual, sha256 } from '../../../lib/hash.js';
 import type { Client } from '../../../storage/clients.js';
+import { enforceAccessPolicy } from '../../access-policy.js';
 import { InvalidGrant } from '../../errors.js';
 import { issueTokens } from '../issue-tokens.js';
 import { parseGrant } from './parse.js';
@@ -12,6 +13,7 @@ import { parseGrant } from './parse.js';
  * - the code exists, is unexpired, was issued to this client for this redirect_uri
  * - the verifier matches the S256 challenge; a verifier without a challenge is refused
  * - a second redemption revokes every token issued from the code
+ * - the user is still let in by the client's access policy
  */
 export async function exchangeCode(
   ctx: AppContext,
@@ -38,6 +40,7 @@ export async function exchangeCode(
   } else if (params.code_verifier !== undefined) {
     throw new InvalidGrant('code_verifier was sent but the authorization request had no code_challenge.');
   }
+  await enforceAccessPolicy(ctx, client, code.grant);
   if (!(await ctx.storage.grants.consumeCode(hash, now))) {
     await ctx.storage.grants.revoke(code.grant.id, now);
     throw new InvalidGrant('The authorization code was already used; tokens issued from it are revoked.');

@@ -2,6 +2,7 @@ import { RefreshTokenGrant, splitScope, type TokenResponse } from '@gatehouse/sh
 import type { AppContext } from '../../../context.js';
 import { sha256 } from '../../../lib/hash.js';
 import type { Client } from '../../../storage/clients.js';
+import { enforceAccessPolicy } from '../../access-policy.js';
 import { InvalidGrant, InvalidScope } from '../../errors.js';
 import { issueTokens } from '../issue-tokens.js';
 import { parseGrant } from './parse.js';
@@ -11,6 +12,7 @@ import { parseGrant } from './parse.js';
  * - every use returns a new refresh token and retires the presented one
  * - a retired token presented again after the grace period revokes the whole grant
  * - a grant without offline_access ends with its session (OIDC Core §11)
+ * - a user the client's access policy no longer lets in loses the grant
  * - scope may only narrow
  */
 export async function refresh(ctx: AppContext, client: Client, body: Record<string, string>, ip: string | null): Promise<TokenResponse> {
@@ -34,6 +36,7 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
       throw new InvalidGrant('The session this refresh token belongs to has ended.');
     }
   }
+  await enforceAccessPolicy(ctx, client, grant);
   let scope = token.scope;
   if (params.scope !== undefined) {
     const asked = splitScope(params.scope);
