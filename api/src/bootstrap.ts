@@ -57,11 +57,13 @@ export interface BootstrapResult {
   /** Set only when the first admin was created with a generated password. */
   generatedAdminPassword?: string;
   adminCreated: boolean;
+  /** No administrator exists and the name `admin` is taken by someone else. */
+  noAdmin?: boolean;
 }
 
 /**
  * Start-up work on the database: the configured clients replace the previous configured
- * ones, and an empty user store gets a first admin (`admin`).
+ * ones, and a user store without an administrator gets a first admin (`admin`).
  */
 export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   const now = ctx.clock.now();
@@ -71,7 +73,9 @@ export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   );
   await purgeExpired(ctx);
   await purgeAuditLog(ctx);
-  if ((await ctx.storage.users.count()) > 0) return { adminCreated: false };
+  // Users added with the CLI before the first start must not stop the first admin being made.
+  if ((await ctx.storage.users.countAdmins()) > 0) return { adminCreated: false };
+  if (await ctx.storage.users.findByLogin('admin')) return { adminCreated: false, noAdmin: true };
 
   const generated = ctx.config.adminPassword ? undefined : ctx.random.token(18);
   const id = ctx.random.token(16);

@@ -23,6 +23,9 @@ async function main(): Promise<void> {
         : 'First admin created: username "admin", password from GATEHOUSE_ADMIN_PASSWORD',
     );
   }
+  if (running.boot.noAdmin) {
+    out('There is no administrator and the username "admin" is taken: make one with npm run gatehouse -- user add <name> --admin');
+  }
   const shutdown = () => {
     out('Gatehouse is stopping');
     running.stop().then(

@@ -178,9 +178,10 @@ export class UserRepo {
     return rows.map(toUser);
   }
 
-  async count(): Promise<number> {
+  async countAdmins(): Promise<number> {
     const row = await this.db
       .selectFrom('users')
+      .where('is_admin', '=', 1)
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     return Number(row.n);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../../src/config/schema.js';
+import { bootstrap } from '../../src/bootstrap.js';
 import { buildContext } from '../../src/context.js';
 import { silentLogger } from '../../src/http/logger.js';
 import { sha256 } from '../../src/lib/hash.js';
@@ -119,5 +120,30 @@ describe('the gatehouse CLI', () => {
     const r = cli(['frobnicate']);
     assert.equal(r.code, 2);
     assert.match(r.err, /Usage: gatehouse/);
+  });
+
+  it('does not stop the first admin being made when users were added before the first start', async () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), 'gatehouse-cli-'));
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', cliPath, 'user', 'add', 'bob'], {
+        env: { PATH: process.env.PATH, GATEHOUSE_DATA_DIR: fresh },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const ctx = await buildContext(ConfigSchema.parse({ dataDir: fresh, adminPassword: 'first-admin-password' }), {
+        auditSink: () => {},
+        logger: silentLogger,
+      });
+      try {
+        assert.deepEqual(await bootstrap(ctx), { adminCreated: true });
+        const admin = await ctx.identity.authenticate('admin', 'first-admin-password');
+        assert.ok(admin.ok && (await ctx.identity.findUser(admin.userId))?.isAdmin);
+        assert.deepEqual(await bootstrap(ctx), { adminCreated: false }, 'only once');
+      } finally {
+        await ctx.close();
+      }
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });
