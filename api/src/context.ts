@@ -53,22 +53,33 @@ export async function buildContext(config: Config, options: ContextOptions = {})
   const cookies = new Cookies(config.issuer);
   const auditSink = options.auditSink ?? ((line: string) => process.stdout.write(line + '\n'));
   const metrics = createMetrics();
+  const audit = createAuditRecorder(storage.audit, auditSink, (event, outcome) => countAuditEvent(metrics, event, outcome));
+  const identity = createSqliteIdentityProvider(
+    storage.users,
+    createSqliteMfa(storage.mfa, box, clock, 'Gatehouse'),
+    createSqliteDirectory(storage.users, storage.groups, clock, random),
+  );
+  const sessions = new SessionService(storage.sessions, cookies, config.ttl, clock, random, {
+    box,
+    release: (credential) => identity.release(credential),
+    onBackendExpiry: (session) =>
+      audit.record(
+        { event: 'session_expired', userId: session.userId, detail: { session: session.id, reason: 'backend_token' } },
+        clock.now(),
+      ),
+  });
   return {
     config,
     clock,
     random,
     storage,
-    identity: createSqliteIdentityProvider(
-      storage.users,
-      createSqliteMfa(storage.mfa, box, clock, 'Gatehouse'),
-      createSqliteDirectory(storage.users, storage.groups, clock, random),
-    ),
+    identity,
     keys,
     box,
     cookies,
-    sessions: new SessionService(storage.sessions, cookies, config.ttl, clock, random),
+    sessions,
     regulator: new Regulator(storage.mfa, clock, { ...config.throttle, memory: 24 * 3600 }),
-    audit: createAuditRecorder(storage.audit, auditSink, (event, outcome) => countAuditEvent(metrics, event, outcome)),
+    audit,
     metrics,
     log: options.logger ?? createLogger(),
     close: () => opened.close(),

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from './context.js';
 
-/** Liveness: the process answers. Readiness: the database answers too. */
+/** Liveness: the process answers. Readiness: the database and the identity backend answer too. */
 export function healthRouter(ctx: AppContext): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
@@ -10,6 +10,7 @@ export function healthRouter(ctx: AppContext): Router {
   router.get('/readyz', async (req, res) => {
     try {
       await ctx.storage.ping();
+      await ctx.identity.ready();
       res.set('Cache-Control', 'no-store').json({ status: 'ready' });
     } catch (err) {
       ctx.log.error('readiness check failed', err, req);

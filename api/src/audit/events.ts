@@ -10,6 +10,8 @@ export type AuditEventName =
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
   | 'lockout'
+  | 'reauthentication_failure'
+  | 'session_expired'
   | 'token_create'
   | 'profile_update'
   | 'password_change'

@@ -8,6 +8,9 @@ const seconds = (def: number, max?: number) => {
 };
 const count = (def: number) => z.coerce.number().int().positive().default(def);
 
+/** An OpenBao mount path such as `userpass` or `auth/ldap-corp`: no leading or trailing slash, no `..`. */
+const mountPath = z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'must be a mount path like userpass');
+
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -66,6 +69,56 @@ export const ConfigSchema = z
       .prefault({}),
     /** The longest expiry a personal API token may be given, in days. */
     apiTokenMaxDays: z.coerce.number().int().min(1).max(3650).default(365),
+    /** Where identities live: Gatehouse's own SQLite database, or OpenBao. */
+    identityBackend: z.enum(['sqlite', 'openbao']).default('sqlite'),
+    openbao: z
+      .object({
+        /** e.g. https://openbao.internal:8200 */
+        address: z
+          .string()
+          .url()
+          .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http or https URL')
+          .transform((u) => u.replace(/\/+$/, '')),
+        /** Gatehouse's own least-privilege service token. */
+        token: z.string().min(8, 'must be an OpenBao token'),
+        userpassMount: mountPath.default('userpass'),
+        /** The TOTP login MFA method's id (a UUID). */
+        mfaMethodId: z.uuid('must be the TOTP method id (a UUID)'),
+        kubernetesMount: mountPath.default('kubernetes'),
+        /** PEM of the CA that signed OpenBao's certificate, when it is not a public one. */
+        caCert: z.string().optional(),
+        /** Response-wrapping TTL of API tokens, and the TTL of the tokens themselves. */
+        wrapTtl: seconds(5 * MINUTE, HOUR),
+        apiTokenTtl: seconds(HOUR, 30 * DAY),
+        requestTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
+      })
+      .optional(),
+    /** Kubeconfig downloads: the cluster, and how to get credentials for it. */
+    kubernetes: z
+      .object({
+        apiUrl: z.string().url(),
+        /** PEM of the cluster's CA. */
+        caCert: z.string().min(1),
+        clusterName: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,64}$/)
+          .default('kubernetes'),
+        /** OpenBao kubernetes secrets engine role (OpenBao backend only). */
+        role: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,128}$/)
+          .optional(),
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9-]{1,63}$/)
+          .default('default'),
+        /** Public client kubectl oidc-login uses against Gatehouse itself. */
+        oidcClientId: z
+          .string()
+          .regex(/^[A-Za-z0-9._~-]{1,128}$/)
+          .optional(),
+      })
+      .optional(),
     /** Anyone may create an account at /join; off by default (invitations only). */
     selfRegistration: z
       .union([z.boolean(), z.enum(['true', 'false'])])
@@ -114,6 +167,16 @@ export const ConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.ttl.sessionIdle > c.ttl.sessionAbsolute) {
       ctx.addIssue({ code: 'custom', path: ['ttl', 'sessionIdle'], message: 'must not exceed ttl.sessionAbsolute' });
+    }
+    if (c.identityBackend === 'openbao' && !c.openbao) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['openbao'],
+        message: 'the openbao backend needs GATEHOUSE_OPENBAO_ADDR, _TOKEN and _MFA_METHOD_ID',
+      });
+    }
+    if (c.kubernetes?.role && c.identityBackend !== 'openbao') {
+      ctx.addIssue({ code: 'custom', path: ['kubernetes', 'role'], message: 'OpenBao kubernetes credentials need the openbao backend' });
     }
     const ids = c.clients.map((cl) => cl.client_id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { ApiErrorBody, ApiErrorCode } from '@gatehouse/shared';
+import { IdentityUnavailable, NotSupported } from '../identity/provider.js';
 import type { Logger } from './logger.js';
 
 /** A JSON API failure: one shape, a stable code, the right status. */
@@ -34,7 +35,11 @@ export function apiErrorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let apiError: ApiError;
     if (err instanceof ApiError) apiError = err;
-    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
+    else if (err instanceof NotSupported) apiError = new ApiError('not_supported', 501, err.message);
+    else if (err instanceof IdentityUnavailable) {
+      log.error('identity backend unavailable', err, req);
+      apiError = new ApiError('unavailable', 503, 'The identity service cannot be reached right now. Try again in a minute.');
+    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
       apiError = new ApiError('bad_request', err.status, 'The request body could not be read.');
     } else {
       log.error('api request failed', err, req);

@@ -1,9 +1,39 @@
 import type { Account, MfaStatus, TotpEnrolment } from '@gatehouse/shared';
 
+/** A token the backend issued to the user at sign-in; kept server-side with the session. */
+export interface BackendCredential {
+  token: string;
+  /** When the backend stops honouring it; the session ends then. */
+  expiresAt: number;
+}
+
 export type AuthenticationResult =
-  | { ok: true; userId: string }
+  /** Signed in by the password alone. */
+  | { ok: true; userId: string; secondFactor: false; credential?: BackendCredential }
+  /** The password is right and a second factor must follow; `state` finishes the login (completeLogin). */
+  | { ok: true; userId: string; secondFactor: true; state?: string }
   /** `reason` is for the log and the audit trail only; clients see one generic failure. */
   | { ok: false; reason: 'unknown_user' | 'bad_password' | 'disabled'; userId?: string };
+
+/** The identity backend cannot be reached; callers answer a temporary error, never another store. */
+export class IdentityUnavailable extends Error {
+  constructor(cause?: unknown) {
+    super('The identity backend cannot be reached.', { cause });
+    this.name = 'IdentityUnavailable';
+  }
+}
+
+/** What a backend can do; the API refuses and the SPA hides what it cannot. */
+export interface IdentityCapabilities {
+  /** Users and groups are created, changed and deleted here (admin screens, invitations, sign-up). */
+  manageUsers: boolean;
+  /** Single-use recovery codes for a lost authenticator. */
+  recoveryCodes: boolean;
+  /** A code can be checked alone (step-up); otherwise a step-up asks for the password again. */
+  checkCodeAlone: boolean;
+  /** Backend tokens (wrapped) for the signed-in user. */
+  backendTokens: boolean;
+}
 
 /** Profile facts the portal shows about the signed-in user. */
 export interface UserSummary {
@@ -66,6 +96,14 @@ export interface DirectoryGroup {
   requireMfa: boolean;
   parents: { id: string; name: string }[];
   memberCount: number;
+}
+
+/** The backend does not offer this (e.g. creating users in OpenBao); answered as 501 not_supported. */
+export class NotSupported extends Error {
+  constructor(what: string) {
+    super(`${what} is not possible with this identity backend.`);
+    this.name = 'NotSupported';
+  }
 }
 
 /** Why a directory change was refused; the admin API maps each to a stable error. */
@@ -134,8 +172,23 @@ export interface Directory {
  * embedded SQLite store implements it now, OpenBao later.
  */
 export interface IdentityProvider {
+  readonly kind: 'sqlite' | 'openbao';
+  readonly capabilities: IdentityCapabilities;
+  /** Throws when the backend cannot serve (readiness). */
+  ready(): Promise<void>;
   /** Checks a username-or-email and password. Takes the same time for unknown users. */
   authenticate(login: string, password: string): Promise<AuthenticationResult>;
+  /**
+   * The second step of a login that needed one (`state` from authenticate), or a step-up of an
+   * existing session when the backend checks codes alone.
+   */
+  completeLogin(
+    userId: string,
+    factor: SecondFactor,
+    state?: string,
+  ): Promise<{ result: SecondFactorResult; credential?: BackendCredential }>;
+  /** Gives back a backend credential that is no longer needed (sign-out, re-authentication). */
+  release(credential: BackendCredential): Promise<void>;
   /** Claim source for an active user; undefined when the user is gone or disabled. */
   findAccount(userId: string): Promise<Account | undefined>;
   findUser(userId: string): Promise<UserSummary | undefined>;

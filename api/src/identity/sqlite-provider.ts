@@ -6,16 +6,29 @@ import { verifyPassword } from './passwords.js';
 /** Identities in Gatehouse's own SQLite database. */
 export function createSqliteIdentityProvider(users: UserRepo, mfa: MfaProvider, directory: Directory): IdentityProvider {
   return {
+    kind: 'sqlite',
+    capabilities: { manageUsers: true, recoveryCodes: true, checkCodeAlone: true, backendTokens: false },
     mfa,
     directory,
+
+    // The database is Gatehouse's own; storage readiness covers it.
+    async ready() {},
+
     async authenticate(login, password) {
       const user = await users.findByLogin(login);
       const ok = await verifyPassword(user?.passwordHash, password);
       if (!user) return { ok: false, reason: 'unknown_user' };
       if (!ok) return { ok: false, reason: 'bad_password', userId: user.id };
       if (user.disabled) return { ok: false, reason: 'disabled', userId: user.id };
-      return { ok: true, userId: user.id };
+      const { totp } = await mfa.status(user.id);
+      return totp.enabled ? { ok: true, userId: user.id, secondFactor: true } : { ok: true, userId: user.id, secondFactor: false };
     },
+
+    async completeLogin(userId, factor) {
+      return { result: await mfa.verify(userId, factor) };
+    },
+
+    async release() {},
 
     async findAccount(userId): Promise<Account | undefined> {
       const found = await users.findWithGroups(userId);

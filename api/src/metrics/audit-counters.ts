@@ -44,6 +44,9 @@ export function countAuditEvent(m: Metrics, e: AuditEvent, outcome: AuditOutcome
     case 'password_link_used':
       m.passwordChanges.inc({ result: outcome });
       break;
+    case 'reauthentication_failure':
+      if (e.detail?.purpose === 'password_change') m.passwordChanges.inc({ result: 'failure' });
+      break;
     case 'token_create':
       m.apiTokenOperations.inc({ operation: 'create', result: outcome });
       break;

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { ConfirmTotpRequest, MfaStatus, ReauthenticateRequest, RecoveryCodes, TotpEnrolment } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { verifySecondFactor } from '../session/sign-in.js';
+import { reauthenticate } from '../session/sign-in.js';
 import type { RestRoutes } from './route.js';
 
 /**
@@ -15,13 +15,6 @@ import type { RestRoutes } from './route.js';
  * Every change is rate limited like sign-in, since each checks a code or a password.
  */
 export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: RequestHandler): void {
-  /** Password and a current code, for the operations that weaken or reset the second factor. */
-  async function reauthenticate(c: Parameters<Parameters<RestRoutes['add']>[1]>[0], password: string, code: string): Promise<void> {
-    const { user } = c.principal;
-    const check = await ctx.identity.authenticate(user.username, password);
-    if (!check.ok || check.userId !== user.id) throw new ApiError('invalid_credentials', 401, 'The password is not correct.');
-    await verifySecondFactor(ctx, c.req, c.res, user.id, { code }, null);
-  }
   async function requireTotp(userId: string): Promise<void> {
     if (!(await ctx.identity.mfa.status(userId)).totp.enabled)
       throw new ApiError('mfa_not_enrolled', 409, 'Two-factor authentication is not on.');
@@ -87,7 +80,7 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
     },
     async (c) => {
       await requireTotp(c.principal.user.id);
-      await reauthenticate(c, c.body.password, c.body.code);
+      await reauthenticate(ctx, c.req, c.res, c.principal.user, c.body.password, c.body.code, 'totp_disable');
       await ctx.identity.mfa.disableTotp(c.principal.user.id);
       await ctx.audit.record(
         { event: 'totp_disable', userId: c.principal.user.id, ip: c.req.ip ?? null, detail: { by: 'user' } },
@@ -108,7 +101,7 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
     },
     async (c) => {
       await requireTotp(c.principal.user.id);
-      await reauthenticate(c, c.body.password, c.body.code);
+      await reauthenticate(ctx, c.req, c.res, c.principal.user, c.body.password, c.body.code, 'recovery_codes');
       const recoveryCodes = await ctx.identity.mfa.regenerateRecoveryCodes(c.principal.user.id);
       await ctx.audit.record({ event: 'recovery_codes_regenerated', userId: c.principal.user.id, ip: c.req.ip ?? null }, ctx.clock.now());
       return { recoveryCodes };

@@ -9,7 +9,7 @@ import {
 } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { verifySecondFactor } from '../session/sign-in.js';
+import { reauthenticate } from '../session/sign-in.js';
 import type { RestRoutes } from './route.js';
 
 const id = (value: unknown): string => {
@@ -73,24 +73,7 @@ export function meRoutes(ctx: AppContext, routes: RestRoutes): void {
   routes.add(
     { method: 'post', path: '/api/v1/me/password', summary: 'Change your password', scope: 'profile:write', body: ChangePasswordRequest },
     async ({ req, res, principal, body }) => {
-      const check = await ctx.identity.authenticate(principal.user.username, body.currentPassword);
-      if (!check.ok || check.userId !== principal.user.id) {
-        await ctx.audit.record(
-          {
-            event: 'password_change',
-            outcome: 'failure',
-            userId: principal.user.id,
-            ip: req.ip ?? null,
-            detail: { via: principal.via, reason: 'bad_password' },
-          },
-          ctx.clock.now(),
-        );
-        throw new ApiError('invalid_credentials', 401, 'The current password is not correct.');
-      }
-      if ((await ctx.identity.mfa.status(principal.user.id)).totp.enabled) {
-        if (!body.code) throw ApiError.validation([{ field: 'code', message: 'Enter the code from your authenticator app' }]);
-        await verifySecondFactor(ctx, req, res, principal.user.id, { code: body.code }, null);
-      }
+      await reauthenticate(ctx, req, res, principal.user, body.currentPassword, body.code, 'password_change');
       const now = ctx.clock.now();
       await ctx.identity.directory.setPassword(principal.user.id, body.newPassword);
       await ctx.storage.sessions.endAllExcept(principal.user.id, principal.sessionId ?? null, now);

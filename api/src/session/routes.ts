@@ -23,7 +23,13 @@ export function sessionRouter(ctx: AppContext, loginLimit: RequestHandler): Rout
   async function view(session: Session | undefined): Promise<SessionView> {
     const user = session && (await ctx.identity.findUser(session.userId));
     if (!session || !user) throw ApiError.unauthenticated('Nobody is signed in on this browser.');
-    return { user, authTime: session.authTime, expiresAt: session.expiresAt };
+    const { capabilities: c, kind } = ctx.identity;
+    return {
+      user: { id: user.id, username: user.username, name: user.name, email: user.email, isAdmin: user.isAdmin },
+      authTime: session.authTime,
+      expiresAt: session.expiresAt,
+      capabilities: { identityBackend: kind, manageUsers: c.manageUsers, recoveryCodes: c.recoveryCodes, backendTokens: c.backendTokens },
+    };
   }
 
   router.get('/api/v1/session', async (req, res) => {

@@ -4,6 +4,8 @@ import type { Cookies } from '../http/cookies.js';
 import type { Clock } from '../lib/clock.js';
 import { sha256 } from '../lib/hash.js';
 import type { Random } from '../lib/random.js';
+import type { BackendCredential } from '../identity/provider.js';
+import type { SecretBox } from '../lib/secret-box.js';
 import type { Session, SessionRepo } from '../storage/sessions.js';
 
 /** Last-seen is written at most this often, so a busy session does not write on every request. */
@@ -11,7 +13,20 @@ const TOUCH_INTERVAL = 60;
 
 const loaded = new WeakMap<Request, Promise<Session | undefined>>();
 
-/** Browser sessions: a random cookie value, stored only as its SHA-256. */
+/** What sessions need from the identity backend and the audit trail. */
+export interface SessionHooks {
+  box: SecretBox;
+  /** A session whose backend token ran out was found and ended. */
+  onBackendExpiry(session: Session): Promise<void>;
+  /** Gives a backend token back when its session ends by sign-out. */
+  release(credential: BackendCredential): Promise<void>;
+}
+
+/**
+ * Browser sessions: a random cookie value, stored only as its SHA-256. A backend token the
+ * identity backend issued at sign-in (OpenBao) is sealed onto the session, and its expiry is
+ * the session's expiry too.
+ */
 export class SessionService {
   constructor(
     private readonly repo: SessionRepo,
@@ -19,6 +34,7 @@ export class SessionService {
     private readonly ttl: Config['ttl'],
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly hooks: SessionHooks,
   ) {}
 
   isActive(s: Session, now = this.clock.now()): boolean {
@@ -40,7 +56,13 @@ export class SessionService {
     if (!token) return undefined;
     const session = await this.repo.findByTokenHash(sha256(token));
     const now = this.clock.now();
-    if (!session || !this.isActive(session, now)) return undefined;
+    if (!session || !this.isActive(session, now)) {
+      if (session && session.backendToken !== null && session.endedAt === null && now >= session.expiresAt) {
+        await this.repo.end(session.id, now);
+        await this.hooks.onBackendExpiry(session);
+      }
+      return undefined;
+    }
     if (now - session.lastSeenAt >= TOUCH_INTERVAL) {
       await this.repo.touch(session.id, now);
       session.lastSeenAt = now;
@@ -52,18 +74,31 @@ export class SessionService {
    * Signs a user in on this browser. The cookie value is always new (no session fixation).
    * The same user re-authenticating keeps the session id; another user's session is ended.
    */
-  async signIn(req: Request, res: Response, userId: string, amr: string[], remember: boolean): Promise<Session> {
+  async signIn(
+    req: Request,
+    res: Response,
+    userId: string,
+    amr: string[],
+    remember: boolean,
+    credential?: BackendCredential,
+  ): Promise<Session> {
     const now = this.clock.now();
     const token = this.random.token(32);
     const existing = await this.current(req);
+    const backendToken = credential ? this.hooks.box.seal(credential.token) : null;
+    const cap = (expiresAt: number) => (credential ? Math.min(expiresAt, credential.expiresAt) : expiresAt);
     let session: Session | undefined;
     if (existing && existing.userId === userId) {
-      await this.repo.reauthenticate(existing.id, sha256(token), amr, remember, now);
-      session = { ...existing, authTime: now, amr, remember, lastSeenAt: now };
+      // A step-up without a new backend token keeps the one the session has.
+      const kept = credential ? backendToken : existing.backendToken;
+      const expiresAt = cap(existing.createdAt + this.ttl.sessionAbsolute);
+      await this.repo.reauthenticate(existing.id, { tokenHash: sha256(token), amr, remember, expiresAt, backendToken: kept }, now);
+      if (credential && existing.backendToken) await this.releaseSealed(existing.backendToken, existing.expiresAt);
+      session = { ...existing, authTime: now, amr, remember, lastSeenAt: now, expiresAt, backendToken: kept };
     } else {
-      if (existing) await this.repo.end(existing.id, now);
+      if (existing) await this.end(existing, now);
       const id = this.random.token(16);
-      const expiresAt = now + this.ttl.sessionAbsolute;
+      const expiresAt = cap(now + this.ttl.sessionAbsolute);
       await this.repo.insert(
         {
           id,
@@ -75,10 +110,11 @@ export class SessionService {
           expiresAt,
           ip: req.ip ?? null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+          backendToken,
         },
         now,
       );
-      session = { id, userId, authTime: now, amr, remember, createdAt: now, lastSeenAt: now, expiresAt, endedAt: null };
+      session = { id, userId, authTime: now, amr, remember, createdAt: now, lastSeenAt: now, expiresAt, endedAt: null, backendToken };
     }
     this.cookies.write(res, 'session', token, remember ? session.expiresAt - now : undefined);
     loaded.set(req, Promise.resolve(session));
@@ -88,9 +124,24 @@ export class SessionService {
   /** Ends the browser's session (revoking its session-bound grants) and clears the cookie. */
   async signOut(req: Request, res: Response): Promise<Session | undefined> {
     const session = await this.current(req);
-    if (session) await this.repo.end(session.id, this.clock.now());
+    if (session) await this.end(session, this.clock.now());
     this.cookies.clear(res, 'session');
     loaded.set(req, Promise.resolve(undefined));
     return session;
+  }
+
+  /** The backend token of a live session, for calls to the backend on the user's behalf. */
+  credentialOf(session: Session): BackendCredential | undefined {
+    return session.backendToken === null ? undefined : { token: this.hooks.box.open(session.backendToken), expiresAt: session.expiresAt };
+  }
+
+  private async end(session: Session, now: number): Promise<void> {
+    await this.repo.end(session.id, now);
+    if (session.backendToken) await this.releaseSealed(session.backendToken, session.expiresAt);
+  }
+
+  /** Best effort: the backend token expires anyway, and sign-out must not fail on it. */
+  private async releaseSealed(sealed: string, expiresAt: number): Promise<void> {
+    await this.hooks.release({ token: this.hooks.box.open(sealed), expiresAt }).catch(() => undefined);
   }
 }

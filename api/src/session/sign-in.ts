@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { LoginRequest } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import type { SecondFactor } from '../identity/provider.js';
+import { IdentityUnavailable, type AuthenticationResult, type BackendCredential, type SecondFactor } from '../identity/provider.js';
 import { browserBinding } from '../interaction/browser.js';
 import { safeEqual, sha256 } from '../lib/hash.js';
 import { loginKey, mfaKey } from '../mfa/regulation.js';
@@ -13,6 +13,61 @@ import type { Session } from '../storage/sessions.js';
 const CHALLENGE_TTL = 5 * 60;
 /** Wrong second factors per password entry before the password must be entered again. */
 const CHALLENGE_ATTEMPTS = 5;
+
+/** A backend that cannot be reached is a temporary failure for the caller, never a crash. */
+export async function unavailableAsApiError<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (err) {
+    if (err instanceof IdentityUnavailable) {
+      throw new ApiError(
+        'unavailable',
+        503,
+        'Signing in is not possible right now: the identity service cannot be reached. Try again in a minute.',
+      );
+    }
+    throw err;
+  }
+}
+
+const authenticate = (ctx: AppContext, login: string, password: string): Promise<AuthenticationResult> =>
+  unavailableAsApiError(ctx.identity.authenticate(login, password));
+
+/**
+ * Password, and a code when the user has a second factor, for changes that need proof it is
+ * really them (password change, turning the second factor off). Any backend token the check
+ * produced is given back at once.
+ */
+export async function reauthenticate(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  user: { id: string; username: string },
+  password: string,
+  code: string | undefined,
+  purpose: 'password_change' | 'totp_disable' | 'recovery_codes',
+): Promise<void> {
+  const check = await authenticate(ctx, user.username, password);
+  if (!check.ok || check.userId !== user.id) {
+    await ctx.audit.record(
+      {
+        event: 'reauthentication_failure',
+        userId: user.id,
+        ip: req.ip ?? null,
+        detail: { purpose, reason: check.ok ? 'other_user' : check.reason },
+      },
+      ctx.clock.now(),
+    );
+    throw new ApiError('invalid_credentials', 401, 'The password is not correct.');
+  }
+  const credential = check.secondFactor
+    ? await (async () => {
+        if (!code) throw ApiError.validation([{ field: 'code', message: 'Enter the code from your authenticator app' }]);
+        return verifySecondFactor(ctx, req, res, user.id, { code }, null, check.state);
+      })()
+    : check.credential;
+  if (credential) await ctx.identity.release(credential);
+}
 
 export type SignInOutcome = { kind: 'signed_in'; session: Session } | { kind: 'mfa_required' };
 
@@ -40,7 +95,7 @@ export async function passwordSignIn(
   const wait = await ctx.regulator.waitFor(key);
   if (wait > 0) throw tooMany(res, wait);
 
-  const result = await ctx.identity.authenticate(body.username, body.password);
+  const result = await authenticate(ctx, body.username, body.password);
   if (!result.ok) {
     await ctx.audit.record(
       {
@@ -68,8 +123,7 @@ export async function passwordSignIn(
   }
   await ctx.regulator.succeed(key);
 
-  const mfa = await ctx.identity.mfa.status(result.userId);
-  if (mfa.totp.enabled) {
+  if (result.secondFactor) {
     await ctx.storage.mfa.insertChallenge(
       {
         id: ctx.random.token(16),
@@ -79,13 +133,14 @@ export async function passwordSignIn(
         remember: body.remember,
         failures: 0,
         expiresAt: now + CHALLENGE_TTL,
+        backendState: result.state === undefined ? null : ctx.box.seal(result.state),
       },
       now,
     );
     await ctx.audit.record({ event: 'mfa_challenge', userId: result.userId, clientId: target.clientId, ip }, now);
     return { kind: 'mfa_required' };
   }
-  const session = await ctx.sessions.signIn(req, res, result.userId, ['pwd'], body.remember);
+  const session = await ctx.sessions.signIn(req, res, result.userId, ['pwd'], body.remember, result.credential);
   await ctx.identity.directory.recordLogin(result.userId, now);
   await ctx.audit.record({ event: 'login_success', userId: result.userId, clientId: target.clientId, ip, detail: { amr: 'pwd' } }, now);
   return { kind: 'signed_in', session };
@@ -110,13 +165,14 @@ export async function verifySecondFactor(
   userId: string,
   factor: SecondFactor,
   clientId: string | null,
-): Promise<void> {
+  state?: string,
+): Promise<BackendCredential | undefined> {
   const now = ctx.clock.now();
   const ip = req.ip ?? null;
   const key = mfaKey(userId);
   const wait = await ctx.regulator.waitFor(key);
   if (wait > 0) throw tooMany(res, wait);
-  const result = await ctx.identity.mfa.verify(userId, factor);
+  const { result, credential } = await unavailableAsApiError(ctx.identity.completeLogin(userId, factor, state));
   if (result === 'totp' || result === 'recovery') {
     await ctx.regulator.succeed(key);
     await ctx.audit.record({ event: 'mfa_success', userId, clientId, ip, detail: { method: result } }, now);
@@ -124,7 +180,7 @@ export async function verifySecondFactor(
       const left = (await ctx.identity.mfa.status(userId)).totp.recoveryCodesLeft;
       await ctx.audit.record({ event: 'recovery_code_used', userId, clientId, ip, detail: { left } }, now);
     }
-    return;
+    return credential;
   }
   await ctx.audit.record({ event: 'mfa_failure', userId, clientId, ip, detail: { reason: result } }, now);
   const failed = await ctx.regulator.fail(key);
@@ -149,8 +205,10 @@ export async function completeChallenge(
   factor: SecondFactor,
   clientId: string | null,
 ): Promise<Session> {
+  let credential: BackendCredential | undefined;
   try {
-    await verifySecondFactor(ctx, req, res, challenge.userId, factor, clientId);
+    const state = challenge.backendState === null ? undefined : ctx.box.open(challenge.backendState);
+    credential = await verifySecondFactor(ctx, req, res, challenge.userId, factor, clientId, state);
   } catch (err) {
     if (
       err instanceof ApiError &&
@@ -163,7 +221,7 @@ export async function completeChallenge(
     throw err;
   }
   await ctx.storage.mfa.deleteChallenge(challenge.id);
-  const session = await ctx.sessions.signIn(req, res, challenge.userId, ['pwd', 'otp'], challenge.remember);
+  const session = await ctx.sessions.signIn(req, res, challenge.userId, ['pwd', 'otp'], challenge.remember, credential);
   await ctx.identity.directory.recordLogin(challenge.userId, ctx.clock.now());
   await ctx.audit.record(
     { event: 'login_success', userId: challenge.userId, clientId, ip: req.ip ?? null, detail: { amr: 'pwd otp' } },

@@ -18,6 +18,8 @@ export interface LoginChallenge {
   remember: boolean;
   failures: number;
   expiresAt: number;
+  /** Sealed backend state for finishing the login; null for the SQLite store. */
+  backendState: string | null;
 }
 
 export interface Throttle {
@@ -121,6 +123,7 @@ export class MfaRepo {
         failures: 0,
         created_at: now,
         expires_at: c.expiresAt,
+        backend_state: c.backendState,
       })
       .execute();
   }
@@ -145,6 +148,7 @@ export class MfaRepo {
         remember: r.remember === 1,
         failures: r.failures,
         expiresAt: r.expires_at,
+        backendState: r.backend_state,
       }
     );
   }

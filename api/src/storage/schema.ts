@@ -80,6 +80,8 @@ export interface LoginChallengeTable {
   failures: number;
   created_at: number;
   expires_at: number;
+  /** The identity backend's state for finishing this login (OpenBao's MFA request), sealed. */
+  backend_state: string | null;
 }
 
 export interface UserTable {
@@ -142,6 +144,8 @@ export interface SessionTable {
   ended_at: number | null;
   ip: string | null;
   user_agent: string | null;
+  /** The identity backend's token for this user (OpenBao), sealed; null for the SQLite store. */
+  backend_token: string | null;
 }
 
 export interface InteractionTable {

@@ -12,6 +12,8 @@ export interface Session {
   lastSeenAt: number;
   expiresAt: number;
   endedAt: number | null;
+  /** The identity backend's token (sealed), when the backend issues one. */
+  backendToken: string | null;
 }
 
 const toSession = (r: SessionTable): Session => ({
@@ -24,6 +26,7 @@ const toSession = (r: SessionTable): Session => ({
   lastSeenAt: r.last_seen_at,
   expiresAt: r.expires_at,
   endedAt: r.ended_at,
+  backendToken: r.backend_token,
 });
 
 export interface NewSession {
@@ -36,6 +39,7 @@ export interface NewSession {
   expiresAt: number;
   ip: string | null;
   userAgent: string | null;
+  backendToken: string | null;
 }
 
 export class SessionRepo {
@@ -69,6 +73,7 @@ export class SessionRepo {
         ended_at: null,
         ip: s.ip,
         user_agent: s.userAgent,
+        backend_token: s.backendToken,
       })
       .execute();
   }
@@ -87,11 +92,23 @@ export class SessionRepo {
     await this.q.touch.run({ id, now });
   }
 
-  /** Re-authentication of the same user: a new cookie value and a new auth_time, same sid. */
-  async reauthenticate(id: string, tokenHash: string, amr: string[], remember: boolean, now: number): Promise<void> {
+  /** Re-authentication of the same user: a new cookie value, auth_time and backend token, same sid. */
+  async reauthenticate(
+    id: string,
+    change: { tokenHash: string; amr: string[]; remember: boolean; expiresAt: number; backendToken: string | null },
+    now: number,
+  ): Promise<void> {
     await this.db
       .updateTable('sessions')
-      .set({ token_hash: tokenHash, auth_time: now, amr: JSON.stringify(amr), remember: remember ? 1 : 0, last_seen_at: now })
+      .set({
+        token_hash: change.tokenHash,
+        auth_time: now,
+        amr: JSON.stringify(change.amr),
+        remember: change.remember ? 1 : 0,
+        last_seen_at: now,
+        expires_at: change.expiresAt,
+        backend_token: change.backendToken,
+      })
       .where('id', '=', id)
       .execute();
   }

@@ -20,6 +20,7 @@ export const API_ERROR_CODES = [
   'login_required',
   'rate_limited',
   'unavailable',
+  'not_supported',
   'internal_error',
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

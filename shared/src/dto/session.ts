@@ -1,5 +1,16 @@
 import { z } from 'zod';
 
+/** What this Gatehouse offers, which depends on its identity backend; the SPA hides the rest. */
+export const Capabilities = z.object({
+  identityBackend: z.enum(['sqlite', 'openbao']),
+  /** Users and groups are managed in Gatehouse (admin screens, invitations, sign-up). */
+  manageUsers: z.boolean(),
+  recoveryCodes: z.boolean(),
+  /** Wrapped OpenBao tokens for the signed-in user. */
+  backendTokens: z.boolean(),
+});
+export type Capabilities = z.infer<typeof Capabilities>;
+
 /** The signed-in browser session (`GET /api/v1/session`). */
 export const SessionView = z.object({
   user: z.object({
@@ -11,6 +22,7 @@ export const SessionView = z.object({
   }),
   authTime: z.number().int(),
   expiresAt: z.number().int(),
+  capabilities: Capabilities,
 });
 export type SessionView = z.infer<typeof SessionView>;
 

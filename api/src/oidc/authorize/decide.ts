@@ -62,7 +62,9 @@ export async function decide(
   if ((request.client.requireMfa || user.requireMfa) && !active.amr.includes('otp')) {
     if (request.prompts.has('none')) throw new OAuthError('interaction_required', 'A second factor is required.');
     const { totp } = await ctx.identity.mfa.status(active.userId);
-    return { next: totp.enabled ? 'mfa' : 'enrol', session: active, forceLogin };
+    if (!totp.enabled) return { next: 'enrol', session: active, forceLogin };
+    // A backend that checks codes only as part of a login (OpenBao) steps up by signing in again.
+    return { next: ctx.identity.capabilities.checkCodeAlone ? 'mfa' : 'login', session: active, forceLogin };
   }
 
   let needsConsent = false;

@@ -3,6 +3,7 @@ import { init } from './0001-init.js';
 import { mfa } from './0002-mfa.js';
 import { apiTokens } from './0003-api-tokens.js';
 import { admin } from './0004-admin.js';
+import { backendCredentials } from './0005-backend-credentials.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-mfa': mfa,
   '0003-api-tokens': apiTokens,
   '0004-admin': admin,
+  '0005-backend-credentials': backendCredentials,
 };
