@@ -7,6 +7,7 @@ export * from './dto/admin.js';
 export * from './dto/api-error.js';
 export * from './dto/api-scopes.js';
 export * from './dto/api-tokens.js';
+export * from './dto/backend.js';
 export * from './dto/client.js';
 export * from './dto/enrolment.js';
 export * from './dto/interaction.js';

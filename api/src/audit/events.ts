@@ -12,6 +12,8 @@ export type AuditEventName =
   | 'lockout'
   | 'reauthentication_failure'
   | 'session_expired'
+  | 'kubeconfig_issued'
+  | 'backend_token_create'
   | 'token_create'
   | 'profile_update'
   | 'password_change'

@@ -7,6 +7,7 @@ import { adminGroupRoutes } from './admin-groups.js';
 import { adminInvitationRoutes } from './admin-invitations.js';
 import { adminUserRoutes } from './admin-users.js';
 import { apiTokenRoutes } from './api-tokens.js';
+import { credentialRoutes } from './credentials.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { meRoutes } from './me.js';
 import { meMfaRoutes } from './me-mfa.js';
@@ -21,6 +22,7 @@ export function restRouter(ctx: AppContext, attemptLimit: RequestHandler): { rou
   meRoutes(ctx, routes);
   meMfaRoutes(ctx, routes, attemptLimit);
   apiTokenRoutes(ctx, routes);
+  credentialRoutes(ctx, routes);
   adminUserRoutes(ctx, routes);
   adminGroupRoutes(ctx, routes);
   passwordLinkRoutes(ctx, routes, attemptLimit);
