@@ -167,6 +167,17 @@ export interface Directory {
   removeMember(groupId: string, userId: string): Promise<boolean>;
 }
 
+/** Credentials a backend mints with the user's own backend token (OpenBao). */
+export interface BackendServices {
+  /**
+   * A child token of the user's token, response-wrapped: only the single-use wrapping token is
+   * answered. Its TTL is capped by the parent's, since a child dies with its parent.
+   */
+  wrappedToken(credential: BackendCredential): Promise<{ wrappingToken: string; wrapTtl: number; tokenTtl: number }>;
+  /** A service-account token from the kubernetes secrets engine for the configured role. */
+  kubernetesToken(credential: BackendCredential, role: string, namespace: string): Promise<{ token: string; ttl: number }>;
+}
+
 /**
  * Where identities live. The OIDC, portal and admin code only talk to this interface; the
  * embedded SQLite store implements it now, OpenBao later.
@@ -194,4 +205,6 @@ export interface IdentityProvider {
   findUser(userId: string): Promise<UserSummary | undefined>;
   mfa: MfaProvider;
   directory: Directory;
+  /** Present when `capabilities.backendTokens`. */
+  backend?: BackendServices;
 }

@@ -231,6 +231,18 @@ describe('openbao emulator: tokens', () => {
     assert.equal((await call('auth/token/lookup-self', { token: child })).status, 403);
     assert.equal(bao.revokedTokens.find((t) => t.id === child)?.revoked, 'parent');
   });
+
+  it('creates orphans without the entity, and they outlive their creator', async () => {
+    bao.addUser('alice', 'pw');
+    const auth = await signIn('alice', 'pw', bao.enrolTotp('alice'));
+    const orphan = (await call('auth/token/create-orphan', { token: auth.client_token, body: { ttl: '2h' } })).body.auth;
+    assert.equal(orphan.entity_id, '');
+    assert.equal(orphan.orphan, true);
+    const refused = await call('auth/token/create', { token: auth.client_token, body: { no_parent: true } });
+    assert.equal(refused.status, 400);
+    await call('auth/token/revoke-self', { token: auth.client_token, method: 'POST' });
+    assert.equal((await call('auth/token/lookup-self', { token: orphan.client_token })).status, 200);
+  });
 });
 
 describe('openbao emulator: identity', () => {

@@ -11,8 +11,9 @@
  *   (api-docs/system/health). Every other path answers 503 "Vault is sealed" while sealed.
  * - GET sys/auth: the `token/` and userpass mounts with their accessors, under `data` only
  *   (api-docs/system/auth).
- * - GET auth/token/lookup-self, POST auth/token/create (child token; `ttl`, `policies`, `meta`,
- *   `no_default_policy`, `display_name`), POST auth/token/revoke-self (api-docs/auth/token).
+ * - GET auth/token/lookup-self, POST auth/token/create and create-orphan (`ttl`, `policies`, `meta`,
+ *   `no_parent`, `no_default_policy`, `display_name`), POST auth/token/revoke-self (api-docs/auth/token).
+ *   A child inherits its parent's entity and dies with it; an orphan has no entity and lives on.
  * - POST auth/<userpass>/login/:username, LIST auth/<userpass>/users,
  *   POST auth/<userpass>/users/:username/password (api-docs/auth/userpass). Usernames are lower-cased.
  * - Login MFA, two-phase only (docs/auth/login-mfa): an enforced login answers `auth.mfa_requirement`;
@@ -28,12 +29,21 @@
  * Behaviours emulated: token TTLs and revocation of a token's whole tree (children and kubernetes
  * leases) when it expires or is revoked (docs/concepts/tokens); 403 "permission denied" for a missing,
  * expired, revoked or unauthorised token and for tokens of a disabled entity; a path-glob policy model
- * (`root` allows everything; `default` allows the self-service token paths and sys/wrapping; the user
- * policy adds token create, TOTP self-enrolment and kubernetes creds); userpass user lockout, on by
- * default with 5 failures / 15 min (docs/concepts/user-lockout); implicit entities on first login
- * (docs/concepts/identity); nested internal groups with inherited membership; TOTP validation with
- * one step of skew either side, refusal of a passcode already used (kept for period × (2 + skew)), and
- * at most 5 validation attempts per entity per period (docs/auth/login-mfa).
+ * (`root` allows everything; `default` allows the self-service token paths and sys/wrapping; the
+ * `gatehouse-user` policy adds token create and create-orphan, TOTP self-enrolment and kubernetes
+ * creds); userpass user lockout, on by default with 5 failures / 15 min (docs/concepts/user-lockout);
+ * implicit entities on first login (docs/concepts/identity); nested internal groups with inherited
+ * membership; TOTP validation with one step of skew either side, refusal of a passcode already used
+ * (kept for period × (2 + skew)), and at most 5 validation attempts per entity per period
+ * (docs/auth/login-mfa).
+ *
+ * Choices where the docs are silent or ambiguous: an enforced login asks for MFA even when the entity
+ * has no TOTP secret (validation then fails with 403); an MFA request lives 300 s; updating an existing
+ * entity answers 204 (the docs' sample shows a body); empty metadata, policies and member lists are
+ * `null` as in the docs' samples; sys/auth answers under `data` only; a child token dies when its parent
+ * expires or is revoked; kubernetes credentials default to a 3600 s lease; entities made by `addUser`
+ * are named `entity_<hex>` (use the alias name, not the entity name, as the username). A `LIST`
+ * request is answered on a connection that is then closed, because Node's HTTP parser rejects the verb.
  *
  * Left out: everything else in OpenBao (secrets engines other than the kubernetes creds call, sys/mounts,
  * policy documents and capabilities, namespaces, batch and periodic tokens, renewals, accessor endpoints,
@@ -44,7 +54,7 @@
  * Error texts keep the meaning (and the key words clients match on) of OpenBao's, not its exact wording.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { generateSecret, generateSync } from 'otplib';
 
@@ -262,6 +272,13 @@ interface Lease extends LeaseView {
   creatorToken: string;
 }
 
+interface RawRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
 interface Reply {
   status: number;
   body?: Record<string, unknown>;
@@ -403,12 +420,13 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
   const totpIssuer = options.totpIssuer ?? 'OpenBao';
   const mfaRequestTtl = options.mfaRequestTtl ?? 300;
   const maxTotpAttempts = options.totpMaxValidationAttempts ?? 5;
-  const lockout = options.userLockout === false ? null : (options.userLockout ?? { threshold: 5, durationSeconds: 900, counterResetSeconds: 900 });
+  const lockout =
+    options.userLockout === false ? null : (options.userLockout ?? { threshold: 5, durationSeconds: 900, counterResetSeconds: 900 });
   const userPolicies = options.userPolicies ?? ['gatehouse-user'];
 
   const policies: Record<string, string[]> = {
     ...BUILTIN_POLICIES,
-    'gatehouse-user': ['auth/token/create', 'identity/mfa/method/totp/generate', `${kubernetesMount}/creds/+`],
+    'gatehouse-user': ['auth/token/create', 'auth/token/create-orphan', 'identity/mfa/method/totp/generate', `${kubernetesMount}/creds/+`],
   };
   const tokens = new Map<string, TokenEntry>();
   const users = new Map<string, User>();
@@ -845,15 +863,18 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     },
     {
       methods: ['POST'],
-      pattern: /^auth\/token\/create$/,
+      pattern: /^auth\/token\/create(-orphan)?$/,
       auth: 'token',
-      handler: ({ token, body }) => {
+      handler: ({ token, body, path }) => {
         const parent = token!;
         const requestedTtl = body.ttl === undefined || body.ttl === '' ? 0 : parseDuration(body.ttl);
         if (requestedTtl === null) throw badRequest('invalid ttl');
         const requested = stringList(body.policies);
         if (body.policies !== undefined && requested === null) throw badRequest('policies must be a list of strings');
         const isRoot = parent.policies.includes('root');
+        // docs/concepts/tokens: create-orphan is governed by its own ACL; `no_parent` needs root (or sudo).
+        if (body.no_parent === true && !isRoot) throw badRequest('root or sudo privileges required to create orphan token');
+        const orphan = path.endsWith('-orphan') || body.no_parent === true;
         const base = requested ?? parent.policies;
         if (!isRoot && base.some((p) => p !== 'default' && !parent.policies.includes(p))) {
           throw badRequest('child policies must be subset of parent');
@@ -862,15 +883,16 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
         // api-docs/auth/token: without `ttl` the default lease TTL applies, or none for a root token.
         const ttl = requestedTtl !== 0 ? requestedTtl : childPolicies.includes('root') ? 0 : SYSTEM_DEFAULT_TTL;
         const displayName = typeof body.display_name === 'string' && body.display_name !== '' ? `token-${body.display_name}` : 'token';
+        // Only a token with a parent inherits the parent's entity; an orphan has none.
         const child = createToken({
           kind: 'child',
           policies: childPolicies,
-          entityId: parent.entityId,
+          entityId: orphan ? '' : parent.entityId,
           displayName,
-          path: 'auth/token/create',
+          path,
           meta: stringMap(body.meta, 'meta'),
           ttl,
-          parent,
+          parent: orphan ? null : parent,
         });
         return ok(null, { auth: authBlock(child) });
       },
@@ -1163,10 +1185,8 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     };
   }
 
-  async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8').trim();
+  function parseBody(raw: Buffer): Record<string, unknown> {
+    const text = raw.toString('utf8').trim();
     if (text === '') return {};
     let parsed: unknown;
     try {
@@ -1174,30 +1194,31 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     } catch (error) {
       throw badRequest(`failed to parse JSON input: ${(error as Error).message}`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('failed to parse JSON input: not an object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw badRequest('failed to parse JSON input: not an object');
     return parsed as Record<string, unknown>;
   }
 
-  function presentedToken(req: IncomingMessage): string {
-    const header = req.headers['x-vault-token'];
+  function presentedToken(headers: RawRequest['headers']): string {
+    const header = headers['x-vault-token'];
     if (typeof header === 'string' && header !== '') return header;
-    const authorization = req.headers.authorization;
+    const authorization = headers.authorization;
     if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) return authorization.slice('Bearer '.length);
     return '';
   }
 
-  async function dispatch(req: IncomingMessage): Promise<{ reply: Reply; token: RequestLogEntry['token']; method: string; path: string }> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    let method = (req.method ?? 'GET').toUpperCase();
+  function dispatch(req: RawRequest): { reply: Reply; token: RequestLogEntry['token']; method: string; path: string } {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    let method = req.method.toUpperCase();
     if (method === 'PUT') method = 'POST';
     if (method === 'HEAD') method = 'GET';
     if (method === 'GET' && url.searchParams.get('list') === 'true') method = 'LIST';
     const path = url.pathname.replace(/^\/v1\//, '').replace(/\/+$/, '');
-    const rawToken = presentedToken(req);
+    const rawToken = presentedToken(req.headers);
     const log = { method, path, token: 'none' as RequestLogEntry['token'] };
     try {
       if (!url.pathname.startsWith('/v1/')) throw notFound();
-      const body = await readBody(req);
+      const body = parseBody(req.body);
       sweep();
       if (rawToken !== '') log.token = liveToken(rawToken)?.kind ?? 'invalid';
       if (unreachable === 'sealed') {
@@ -1212,7 +1233,10 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
         if (!token) throw denied();
         const entity = token.entityId ? entities.get(token.entityId) : undefined;
         if (entity?.disabled) throw denied();
-        if (!route) throw candidates.length > 0 ? new ApiError(405, ['unsupported operation']) : new ApiError(404, [`no handler for route "${path}"`]);
+        if (!route)
+          throw candidates.length > 0
+            ? new ApiError(405, ['unsupported operation'])
+            : new ApiError(404, [`no handler for route "${path}"`]);
         if (!allowed(token, path)) throw denied();
         consumeUse(token);
       } else if (route.auth === 'unwrap') {
@@ -1220,7 +1244,10 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
       }
       let params: string[];
       try {
-        params = route.pattern.exec(path)!.slice(1).map((p) => decodeURIComponent(p));
+        params = route.pattern
+          .exec(path)!
+          .slice(1)
+          .map((p) => decodeURIComponent(p));
       } catch {
         throw badRequest('malformed path');
       }
@@ -1238,22 +1265,54 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     }
   }
 
+  function answer(req: RawRequest): { status: number; headers: Record<string, string>; payload: string } {
+    const { reply, token, method, path } = dispatch(req);
+    requestLog.push({ method, path, status: reply.status, token });
+    const headers: Record<string, string> = { 'cache-control': 'no-store' };
+    if (reply.status === 204 || reply.body === undefined || req.method === 'HEAD') return { status: reply.status, headers, payload: '' };
+    headers['content-type'] = 'application/json';
+    return { status: reply.status, headers, payload: JSON.stringify(reply.body) };
+  }
+
   const sockets = new Set<Socket>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (unreachable === 'refuse') {
       req.socket.destroy();
       return;
     }
-    void dispatch(req).then(({ reply, token, method, path }) => {
-      requestLog.push({ method, path, status: reply.status, token });
-      const headers: Record<string, string> = { 'cache-control': 'no-store' };
-      if (reply.status === 204 || reply.body === undefined || req.method === 'HEAD') {
-        res.writeHead(reply.status, headers).end();
-        return;
-      }
-      headers['content-type'] = 'application/json';
-      res.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const { status, headers, payload } = answer({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      });
+      res.writeHead(status, headers).end(payload);
     });
+  });
+  // Node's HTTP parser rejects the LIST verb that OpenBao clients (node-vault among them) send, so such
+  // a request is read from the raw bytes here and answered on a connection that is then closed.
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
+    const raw = error.rawPacket?.toString('latin1') ?? '';
+    const headEnd = raw.indexOf('\r\n\r\n');
+    const [requestLine = '', ...headerLines] = raw.slice(0, Math.max(headEnd, 0)).split('\r\n');
+    const [verb, target] = requestLine.split(' ');
+    if (error.code !== 'HPE_INVALID_METHOD' || verb !== 'LIST' || !target || headEnd < 0 || !socket.writable) {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+      return;
+    }
+    const headers: RawRequest['headers'] = {};
+    for (const line of headerLines) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const { status, headers: replyHeaders, payload } = answer({ method: 'LIST', url: target, headers, body: Buffer.alloc(0) });
+    const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'connection: close', `content-length: ${Buffer.byteLength(payload)}`];
+    for (const [name, value] of Object.entries(replyHeaders)) head.push(`${name}: ${value}`);
+    socket.end(`${head.join('\r\n')}\r\n\r\n${payload}`);
   });
   server.on('connection', (socket: Socket) => {
     if (unreachable === 'refuse') {
@@ -1313,7 +1372,12 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     addUser(username, password, userOptions = {}) {
       const name = username.toLowerCase();
       if (users.has(name)) throw new Error(`userpass user "${name}" exists`);
-      const user: User = { username: name, passwordHash: hashPassword(password), policies: [...userPolicies, ...(userOptions.policies ?? [])], entityId: null };
+      const user: User = {
+        username: name,
+        passwordHash: hashPassword(password),
+        policies: [...userPolicies, ...(userOptions.policies ?? [])],
+        entityId: null,
+      };
       users.set(name, user);
       if (userOptions.entity === false) {
         if (userOptions.groups?.length || userOptions.name || userOptions.email) throw new Error('groups and metadata need an entity');
@@ -1416,7 +1480,12 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
       });
     },
     get groups() {
-      return [...groups.values()].map((g) => ({ id: g.id, name: g.name, memberEntityIds: [...g.memberEntityIds], memberGroupIds: [...g.memberGroupIds] }));
+      return [...groups.values()].map((g) => ({
+        id: g.id,
+        name: g.name,
+        memberEntityIds: [...g.memberEntityIds],
+        memberGroupIds: [...g.memberGroupIds],
+      }));
     },
     get leases() {
       sweep();
