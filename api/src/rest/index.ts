@@ -7,6 +7,7 @@ import { adminGroupRoutes } from './admin-groups.js';
 import { adminInvitationRoutes } from './admin-invitations.js';
 import { adminUserRoutes } from './admin-users.js';
 import { apiTokenRoutes } from './api-tokens.js';
+import { capabilityRoutes } from './capabilities.js';
 import { credentialRoutes } from './credentials.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { meRoutes } from './me.js';
@@ -19,6 +20,7 @@ import { RestRoutes } from './route.js';
 export function restRouter(ctx: AppContext, attemptLimit: RequestHandler): { router: Router; routes: RestRoutes } {
   const router = Router();
   const routes = new RestRoutes(ctx, router, new AccessTokenVerifier(ctx.keys, ctx.config.issuer));
+  capabilityRoutes(ctx, routes);
   meRoutes(ctx, routes);
   meMfaRoutes(ctx, routes, attemptLimit);
   apiTokenRoutes(ctx, routes);

@@ -1,5 +1,6 @@
 import express, { Router, type RequestHandler } from 'express';
 import { LoginRequest, LogoutRequest, MfaRequest, type LogoutResult, type SessionView, type SignInResult } from '@gatehouse/shared';
+import { capabilitiesOf } from '../rest/capabilities.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { requireSameOrigin } from '../http/csrf.js';
@@ -23,12 +24,11 @@ export function sessionRouter(ctx: AppContext, loginLimit: RequestHandler): Rout
   async function view(session: Session | undefined): Promise<SessionView> {
     const user = session && (await ctx.identity.findUser(session.userId));
     if (!session || !user) throw ApiError.unauthenticated('Nobody is signed in on this browser.');
-    const { capabilities: c, kind } = ctx.identity;
     return {
       user: { id: user.id, username: user.username, name: user.name, email: user.email, isAdmin: user.isAdmin },
       authTime: session.authTime,
       expiresAt: session.expiresAt,
-      capabilities: { identityBackend: kind, manageUsers: c.manageUsers, recoveryCodes: c.recoveryCodes, backendTokens: c.backendTokens },
+      capabilities: capabilitiesOf(ctx),
     };
   }
 
