@@ -2,10 +2,8 @@ import type { Config } from './config/schema.js';
 import { createAuditRecorder, type AuditRecorder } from './audit/recorder.js';
 import { Cookies } from './http/cookies.js';
 import { createLogger, type Logger } from './http/logger.js';
+import { createIdentityProvider } from './identity/index.js';
 import type { IdentityProvider } from './identity/provider.js';
-import { createSqliteDirectory } from './identity/sqlite-directory.js';
-import { createSqliteMfa } from './identity/sqlite-mfa.js';
-import { createSqliteIdentityProvider } from './identity/sqlite-provider.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { cryptoRandom, type Random } from './lib/random.js';
 import { createSecretBox, loadSecretKey, type SecretBox } from './lib/secret-box.js';
@@ -54,11 +52,8 @@ export async function buildContext(config: Config, options: ContextOptions = {})
   const auditSink = options.auditSink ?? ((line: string) => process.stdout.write(line + '\n'));
   const metrics = createMetrics();
   const audit = createAuditRecorder(storage.audit, auditSink, (event, outcome) => countAuditEvent(metrics, event, outcome));
-  const identity = createSqliteIdentityProvider(
-    storage.users,
-    createSqliteMfa(storage.mfa, box, clock, 'Gatehouse'),
-    createSqliteDirectory(storage.users, storage.groups, clock, random),
-  );
+  const log = options.logger ?? createLogger();
+  const identity = createIdentityProvider(config, { storage, box, clock, random, log });
   const sessions = new SessionService(storage.sessions, cookies, config.ttl, clock, random, {
     box,
     release: (credential) => identity.release(credential),
@@ -81,7 +76,7 @@ export async function buildContext(config: Config, options: ContextOptions = {})
     regulator: new Regulator(storage.mfa, clock, { ...config.throttle, memory: 24 * 3600 }),
     audit,
     metrics,
-    log: options.logger ?? createLogger(),
+    log,
     close: () => opened.close(),
   };
 }

@@ -29,6 +29,7 @@ export const ENV_VARS: Record<string, string[]> = {
   GATEHOUSE_OPENBAO_TOKEN: ['openbao', 'token'],
   GATEHOUSE_OPENBAO_USERPASS_MOUNT: ['openbao', 'userpassMount'],
   GATEHOUSE_OPENBAO_MFA_METHOD_ID: ['openbao', 'mfaMethodId'],
+  GATEHOUSE_OPENBAO_ADMIN_GROUP: ['openbao', 'adminGroup'],
   GATEHOUSE_OPENBAO_KUBERNETES_MOUNT: ['openbao', 'kubernetesMount'],
   GATEHOUSE_OPENBAO_CA_CERT: ['openbao', 'caCert'],
   GATEHOUSE_OPENBAO_WRAP_TTL: ['openbao', 'wrapTtl'],

@@ -82,8 +82,10 @@ export const ConfigSchema = z
         /** Gatehouse's own least-privilege service token. */
         token: z.string().min(8, 'must be an OpenBao token'),
         userpassMount: mountPath.default('userpass'),
-        /** The TOTP login MFA method's id (a UUID). */
-        mfaMethodId: z.uuid('must be the TOTP method id (a UUID)'),
+        /** The TOTP login MFA method's id (OpenBao's UUIDs carry no RFC 9562 version bits, hence guid). */
+        mfaMethodId: z.guid('must be the TOTP method id (a UUID)'),
+        /** Members of this identity group (directly or through nesting) are Gatehouse admins. */
+        adminGroup: z.string().min(1).max(128).default('gatehouse-admins'),
         kubernetesMount: mountPath.default('kubernetes'),
         /** PEM of the CA that signed OpenBao's certificate, when it is not a public one. */
         caCert: z.string().optional(),

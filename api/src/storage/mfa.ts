@@ -54,6 +54,8 @@ export class MfaRepo {
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('totp_credentials').set({ confirmed_at: now, last_step: step }).where('user_id', '=', userId).execute();
       await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+      // A backend without recovery codes (OpenBao) confirms with none.
+      if (recoveryHashes.length === 0) return;
       await trx
         .insertInto('recovery_codes')
         .values(recoveryHashes.map((h) => ({ user_id: userId, code_hash: h, used_at: null })))

@@ -36,7 +36,8 @@ export const ConfirmTotpRequest = z.object({ code: TotpCode });
 export type ConfirmTotpRequest = z.input<typeof ConfirmTotpRequest>;
 
 /** Recovery codes, shown once. */
-export const RecoveryCodes = z.object({ recoveryCodes: z.array(z.string()).length(10) });
+/** Ten single-use codes; none on a backend without recovery codes (OpenBao). */
+export const RecoveryCodes = z.object({ recoveryCodes: z.union([z.array(z.string()).length(10), z.array(z.string()).length(0)]) });
 export type RecoveryCodes = z.infer<typeof RecoveryCodes>;
 
 /** Disabling TOTP or regenerating recovery codes needs the password and a current code. */

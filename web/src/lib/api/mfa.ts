@@ -5,7 +5,7 @@ import { Nothing, call } from './client';
 export const getMfaStatus = () => call(MfaStatus, 'GET', '/api/v1/me/mfa');
 /** A new TOTP secret with its QR code; enrolment is pending until confirmed with a code. */
 export const startTotpEnrolment = () => call(TotpEnrolment, 'POST', '/api/v1/me/mfa/totp');
-/** Finishes enrolment with a current code; answers the recovery codes, shown once. */
+/** Finishes enrolment with a current code; answers the recovery codes (shown once), or none when the backend has none. */
 export const confirmTotpEnrolment = (code: string) => call(RecoveryCodes, 'POST', '/api/v1/me/mfa/totp/confirm', { code });
 export const disableTotp = (body: ReauthenticateRequest) => call(Nothing, 'POST', '/api/v1/me/mfa/totp/disable', body);
 /** Replaces every recovery code; the old ones stop working. */
