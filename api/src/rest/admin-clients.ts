@@ -8,6 +8,7 @@ import {
   type ClientType,
   type TokenEndpointAuthMethod,
 } from '@gatehouse/shared';
+import { auditAdmin } from './admin-actions.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { sha256 } from '../lib/hash.js';
@@ -142,16 +143,11 @@ export function adminClientRoutes(ctx: AppContext, routes: RestRoutes): void {
       if (!(await ctx.storage.clients.create(client, now))) {
         throw new ApiError('conflict', 409, `An application with the id ${client.id} already exists.`);
       }
-      await ctx.audit.record(
-        {
-          event: 'client_create',
-          actorId: principal.user.id,
-          clientId: client.id,
-          ip: req.ip ?? null,
-          detail: { name: client.name, type: client.type },
-        },
-        now,
-      );
+      await auditAdmin(ctx, req, principal, {
+        event: 'client_create',
+        clientId: client.id,
+        detail: { name: client.name, type: client.type },
+      });
       return { client: toAdminClient({ ...client, createdAt: now, updatedAt: now }), ...(secret && { clientSecret: secret }) };
     },
   );
@@ -198,16 +194,11 @@ export function adminClientRoutes(ctx: AppContext, routes: RestRoutes): void {
       const fields = Object.entries(body)
         .filter(([, v]) => v !== undefined)
         .map(([k]) => k);
-      await ctx.audit.record(
-        {
-          event: 'client_update',
-          actorId: principal.user.id,
-          clientId: updated.id,
-          ip: req.ip ?? null,
-          detail: { fields: fields.join(' '), secret_issued: secret !== undefined },
-        },
-        updated.updatedAt,
-      );
+      await auditAdmin(ctx, req, principal, {
+        event: 'client_update',
+        clientId: updated.id,
+        detail: { fields: fields.join(' '), secret_issued: secret !== undefined },
+      });
       return { client: toAdminClient(updated), ...(secret && { clientSecret: secret }) };
     },
   );
@@ -217,10 +208,7 @@ export function adminClientRoutes(ctx: AppContext, routes: RestRoutes): void {
     async ({ req, principal }) => {
       const current = await writable(idOf(req.params.id));
       if (!(await ctx.storage.clients.deleteLocal(current.id))) throw ApiError.notFound('No such application.');
-      await ctx.audit.record(
-        { event: 'client_delete', actorId: principal.user.id, clientId: current.id, ip: req.ip ?? null, detail: { name: current.name } },
-        ctx.clock.now(),
-      );
+      await auditAdmin(ctx, req, principal, { event: 'client_delete', clientId: current.id, detail: { name: current.name } });
     },
   );
 
@@ -237,10 +225,7 @@ export function adminClientRoutes(ctx: AppContext, routes: RestRoutes): void {
       if (current.type === 'public') throw new ApiError('conflict', 409, 'A public application has no secret to rotate.');
       const secret = ctx.random.token(32);
       const updated = await save({ ...current, secretHash: sha256(secret) }, current.createdAt);
-      await ctx.audit.record(
-        { event: 'client_secret_rotate', actorId: principal.user.id, clientId: updated.id, ip: req.ip ?? null },
-        updated.updatedAt,
-      );
+      await auditAdmin(ctx, req, principal, { event: 'client_secret_rotate', clientId: updated.id });
       return { client: toAdminClient(updated), clientSecret: secret };
     },
   );

@@ -3,7 +3,7 @@ import { AdminGroup, AdminGroupList, CreateGroupRequest, GroupMemberList, Update
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import type { DirectoryGroup, DirectoryUser } from '../identity/provider.js';
-import { auditAdmin, directoryError } from './admin-users.js';
+import { auditAdmin, directoryError } from './admin-actions.js';
 import type { RestRoutes } from './route.js';
 
 const toAdminGroup = (g: DirectoryGroup): AdminGroup => ({ ...g, parents: g.parents.map((p) => ({ id: p.id, name: p.name })) });

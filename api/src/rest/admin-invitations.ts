@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CreateInvitationRequest, CreatedInvitation, InvitationList, InvitationStatus, type Invitation } from '@gatehouse/shared';
+import { auditAdmin } from './admin-actions.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { sha256 } from '../lib/hash.js';
@@ -73,15 +74,10 @@ export function adminInvitationRoutes(ctx: AppContext, routes: RestRoutes): void
         revokedAt: null,
       };
       await ctx.storage.invitations.insert(invitation, sha256(token));
-      await ctx.audit.record(
-        {
-          event: 'invitation_create',
-          actorId: principal.user.id,
-          ip: req.ip ?? null,
-          detail: { invitation: invitation.id, email: invitation.email, groups: invitation.groups.join(' ') },
-        },
-        now,
-      );
+      await auditAdmin(ctx, req, principal, {
+        event: 'invitation_create',
+        detail: { invitation: invitation.id, email: invitation.email, groups: invitation.groups.join(' ') },
+      });
       return { invitation: toDto(invitation, now), url: `${ctx.config.issuer}/join#${token}` };
     },
   );
@@ -114,10 +110,7 @@ export function adminInvitationRoutes(ctx: AppContext, routes: RestRoutes): void
         if (existing.usedAt !== null) throw new ApiError('conflict', 409, 'This invitation has been used already; it cannot be revoked.');
         return; // revoked before: nothing changes
       }
-      await ctx.audit.record(
-        { event: 'invitation_revoke', actorId: principal.user.id, ip: req.ip ?? null, detail: { invitation: id } },
-        now,
-      );
+      await auditAdmin(ctx, req, principal, { event: 'invitation_revoke', detail: { invitation: id } });
     },
   );
 }

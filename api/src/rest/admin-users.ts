@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import { z } from 'zod';
 import {
   AdminUser,
@@ -9,40 +8,14 @@ import {
   UpdateUserRequest,
   UserListQuery,
 } from '@gatehouse/shared';
-import type { AuditEvent } from '../audit/events.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { DirectoryConflict, type DirectoryUser } from '../identity/provider.js';
+import type { DirectoryUser } from '../identity/provider.js';
+import { cutOff } from '../session/cut-off.js';
+import { auditAdmin, directoryError } from './admin-actions.js';
 import { issuePasswordLink } from './password-links.js';
 import type { Principal } from './principal.js';
 import type { RestRoutes } from './route.js';
-
-const FIELD_OF = { username_taken: 'username', email_taken: 'email', group_name_taken: 'name' } as const;
-
-/**
- * The API error for a refused directory change: taken names, a group in use and the last admin
- * are conflicts (409); unknown groups and nesting cycles are bad input in `field` (400).
- */
-export function directoryError(err: unknown, field: string): unknown {
-  if (!(err instanceof DirectoryConflict)) return err;
-  switch (err.reason) {
-    case 'unknown_group':
-    case 'group_cycle':
-      return ApiError.validation([{ field, message: err.message }], err.message);
-    case 'username_taken':
-    case 'email_taken':
-    case 'group_name_taken':
-      return new ApiError('conflict', 409, err.message, [{ field: FIELD_OF[err.reason], message: err.message }]);
-    case 'group_in_use':
-    case 'last_admin':
-      return new ApiError('conflict', 409, err.message);
-  }
-}
-
-/** Records an admin action: `actorId` is the admin, `userId` the account it was about. */
-export function auditAdmin(ctx: AppContext, req: Request, principal: Principal, event: Omit<AuditEvent, 'actorId' | 'ip'>) {
-  return ctx.audit.record({ ...event, actorId: principal.user.id, ip: req.ip ?? null }, ctx.clock.now());
-}
 
 const toAdminUser = (u: DirectoryUser): AdminUser => ({ ...u, groups: u.groups.map((g) => ({ id: g.id, name: g.name })) });
 
@@ -74,13 +47,6 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
 
   function notSelf(principal: Principal, user: DirectoryUser, what: string): void {
     if (user.id === principal.user.id) throw new ApiError('conflict', 409, `You cannot ${what} your own account; ask another admin.`);
-  }
-
-  /** Signs the user out everywhere and revokes every token issued to them. */
-  async function cutOff(userId: string): Promise<void> {
-    const now = ctx.clock.now();
-    await ctx.storage.sessions.endAllExcept(userId, null, now);
-    await ctx.storage.grants.revokeAllForUser(userId, now);
   }
 
   routes.add(
@@ -185,7 +151,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
         throw directoryError(err, 'user');
       });
       if (!found) throw ApiError.notFound('No such user.');
-      await cutOff(user.id);
+      await cutOff(ctx, user.id, null);
       await auditAdmin(ctx, req, principal, { event: 'user_disable', userId: user.id, detail: { username: user.username } });
     },
   );

@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
+import { cutOff } from '../session/cut-off.js';
 import { reauthenticate } from '../session/sign-in.js';
 import type { RestRoutes } from './route.js';
 
@@ -74,13 +75,11 @@ export function meRoutes(ctx: AppContext, routes: RestRoutes): void {
     { method: 'post', path: '/api/v1/me/password', summary: 'Change your password', scope: 'profile:write', body: ChangePasswordRequest },
     async ({ req, res, principal, body }) => {
       await reauthenticate(ctx, req, res, principal.user, body.currentPassword, body.code, 'password_change');
-      const now = ctx.clock.now();
       await ctx.identity.directory.setPassword(principal.user.id, body.newPassword);
-      await ctx.storage.sessions.endAllExcept(principal.user.id, principal.sessionId ?? null, now);
-      await ctx.storage.grants.revokeAllForUser(principal.user.id, now);
+      await cutOff(ctx, principal.user.id, principal.sessionId ?? null);
       await ctx.audit.record(
         { event: 'password_change', userId: principal.user.id, ip: req.ip ?? null, detail: { via: principal.via } },
-        now,
+        ctx.clock.now(),
       );
     },
   );

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { PasswordLinkLookup, PasswordLinkPreview, UsePasswordLinkRequest, type PasswordLink } from '@gatehouse/shared';
+import { cutOff } from '../session/cut-off.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { sha256 } from '../lib/hash.js';
@@ -65,8 +66,7 @@ export function passwordLinkRoutes(ctx: AppContext, routes: RestRoutes, attemptL
       // Two uses at once: only the one whose conditional update wins sets the password.
       if (!(await ctx.storage.passwordLinks.consume(link.id, now))) throw unusable();
       if (!(await ctx.identity.directory.setPassword(link.userId, body.password))) throw unusable();
-      await ctx.storage.sessions.endAllExcept(link.userId, null, now);
-      await ctx.storage.grants.revokeAllForUser(link.userId, now);
+      await cutOff(ctx, link.userId, null);
       await ctx.audit.record({ event: 'password_link_used', userId: link.userId, ip: req.ip ?? null, detail: { link: link.id } }, now);
     },
     [attemptLimit],
