@@ -63,7 +63,7 @@ export interface BootstrapResult {
 
 /**
  * Start-up work on the database: the configured clients replace the previous configured
- * ones, and a user store without an administrator gets a first admin (`admin`).
+ * ones, and an embedded user store without an administrator gets a first admin (`admin`).
  */
 export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   const now = ctx.clock.now();
@@ -73,6 +73,8 @@ export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   );
   await purgeExpired(ctx);
   await purgeAuditLog(ctx);
+  // Only the embedded store holds users; OpenBao's admins are members of `openbao.adminGroup`.
+  if (!ctx.identity.capabilities.manageUsers) return { adminCreated: false };
   // Users added with the CLI before the first start must not stop the first admin being made.
   if ((await ctx.storage.users.countAdmins()) > 0) return { adminCreated: false };
   if (await ctx.storage.users.findByLogin('admin')) return { adminCreated: false, noAdmin: true };

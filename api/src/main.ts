@@ -23,6 +23,9 @@ async function main(): Promise<void> {
         : 'First admin created: username "admin", password from GATEHOUSE_ADMIN_PASSWORD',
     );
   }
+  if (config.identityBackend === 'openbao') {
+    out(`Identity: OpenBao at ${config.openbao!.address}; administrators are members of its "${config.openbao!.adminGroup}" group`);
+  }
   if (running.boot.noAdmin) {
     out('There is no administrator and the username "admin" is taken: make one with npm run gatehouse -- user add <name> --admin');
   }

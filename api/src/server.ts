@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 const AUDIT_PURGE_INTERVAL_MS = 60 * 60 * 1000;
+const IDENTITY_UPKEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningServer {
   ctx: AppContext;
@@ -37,6 +38,10 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     purgeAuditLog(ctx).catch((err: unknown) => ctx.log.error('purging old audit events failed', err));
   }, AUDIT_PURGE_INTERVAL_MS);
   auditRetention.unref();
+  const upkeep = () => ctx.identity.maintain?.().catch((err: unknown) => ctx.log.error('identity backend upkeep failed', err));
+  void upkeep();
+  const identityUpkeep = setInterval(upkeep, IDENTITY_UPKEEP_INTERVAL_MS);
+  identityUpkeep.unref();
   const { port } = server.address() as AddressInfo;
   return {
     ctx,
@@ -46,6 +51,7 @@ export async function startServer(config: Config, options: ContextOptions = {}):
     async stop() {
       clearInterval(maintenance);
       clearInterval(auditRetention);
+      clearInterval(identityUpkeep);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -177,9 +177,13 @@ path "sys/auth" {
   capabilities = ["read"]
 }
 
-# Check at start-up and in /readyz that the service token still works (no default policy).
+# Check at start-up and in /readyz that the service token still works (no default policy), and
+# renew it (it is periodic) every hour while Gatehouse runs.
 path "auth/token/lookup-self" {
   capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
 }
 
 # Claims: the entity (metadata name/email, aliases, groups) and group names. Read only:
@@ -256,7 +260,8 @@ log "policies 'gatehouse' and 'gatehouse-user' written"
 # --- 5. Gatehouse's service token ---------------------------------------------------------------------
 # Periodic and orphan: it has no maximum lifetime as long as it is renewed within the period, it
 # does not die with the root token that created it, and it can be revoked on its own at any time.
-# Gatehouse does not renew it; every run of this script does (at least once per period).
+# Gatehouse renews it every hour while it runs (auth/token/renew-self); every run of this script
+# renews it too, so a Gatehouse stopped for longer than the period needs this script (or a new token).
 SERVICE_TOKEN=
 if [ -s "$STATE_DIR/service-token" ]; then
   candidate=$(cat "$STATE_DIR/service-token")

@@ -177,6 +177,13 @@ export const ConfigSchema = z
         message: 'the openbao backend needs GATEHOUSE_OPENBAO_ADDR, _TOKEN and _MFA_METHOD_ID',
       });
     }
+    if (c.selfRegistration && c.identityBackend === 'openbao') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['selfRegistration'],
+        message: 'OpenBao users are made in OpenBao: self-registration needs the sqlite backend',
+      });
+    }
     if (c.kubernetes?.role && c.identityBackend !== 'openbao') {
       ctx.addIssue({ code: 'custom', path: ['kubernetes', 'role'], message: 'OpenBao kubernetes credentials need the openbao backend' });
     }

@@ -29,6 +29,8 @@ export interface IdentityCapabilities {
   manageUsers: boolean;
   /** Single-use recovery codes for a lost authenticator. */
   recoveryCodes: boolean;
+  /** A sign-in may name the user by email address, not only by username. */
+  emailLogin: boolean;
   /** A code can be checked alone (step-up); otherwise a step-up asks for the password again. */
   checkCodeAlone: boolean;
   /** Backend tokens (wrapped) for the signed-in user. */
@@ -187,6 +189,8 @@ export interface IdentityProvider {
   readonly capabilities: IdentityCapabilities;
   /** Throws when the backend cannot serve (readiness). */
   ready(): Promise<void>;
+  /** Upkeep the backend needs (OpenBao: renewing the service token); run at start and hourly. */
+  maintain?(): Promise<void>;
   /** Checks a username-or-email and password. Takes the same time for unknown users. */
   authenticate(login: string, password: string): Promise<AuthenticationResult>;
   /**

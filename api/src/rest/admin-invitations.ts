@@ -3,6 +3,7 @@ import { CreateInvitationRequest, CreatedInvitation, InvitationList, InvitationS
 import { auditAdmin } from './admin-actions.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
+import { NotSupported } from '../identity/provider.js';
 import { sha256 } from '../lib/hash.js';
 import type { InvitationRecord } from '../storage/invitations.js';
 import type { RestRoutes } from './route.js';
@@ -50,6 +51,8 @@ export function adminInvitationRoutes(ctx: AppContext, routes: RestRoutes): void
       status: 201,
     },
     async ({ req, principal, body }) => {
+      // Accepting one creates an account, which only a backend that manages users can do.
+      if (!ctx.identity.capabilities.manageUsers) throw new NotSupported('Inviting people (add them to OpenBao userpass)');
       const found = await ctx.identity.directory.findGroupsByName(body.groups);
       const byName = new Map(found.map((g) => [g.name.toLowerCase(), g.name]));
       const unknown = body.groups.filter((n) => !byName.has(n.toLowerCase()));

@@ -5,7 +5,13 @@ import type { RestRoutes } from './route.js';
 /** What this Gatehouse offers with its identity backend; the SPA hides the rest. */
 export function capabilitiesOf(ctx: AppContext): Capabilities {
   const { kind, capabilities: c } = ctx.identity;
-  return { identityBackend: kind, manageUsers: c.manageUsers, recoveryCodes: c.recoveryCodes, backendTokens: c.backendTokens };
+  return {
+    identityBackend: kind,
+    manageUsers: c.manageUsers,
+    recoveryCodes: c.recoveryCodes,
+    emailLogin: c.emailLogin,
+    backendTokens: c.backendTokens,
+  };
 }
 
 /** `GET /api/v1/capabilities`: public, so the sign-in screens can adapt before anyone is signed in. */

@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
+import { NotSupported } from '../identity/provider.js';
 import { cutOff } from '../session/cut-off.js';
 import { reauthenticate } from '../session/sign-in.js';
 import type { RestRoutes } from './route.js';
@@ -59,6 +60,8 @@ export function meRoutes(ctx: AppContext, routes: RestRoutes): void {
       response: Profile,
     },
     async ({ req, principal, body }) => {
+      // Entity metadata in OpenBao is the source of a profile there; Gatehouse only reads it.
+      if (!ctx.identity.capabilities.manageUsers) throw new NotSupported('Changing your profile (edit it in OpenBao)');
       const now = ctx.clock.now();
       if (!(await ctx.storage.users.updateProfile(principal.user.id, body, now))) {
         throw new ApiError('conflict', 409, 'That email address belongs to another account.');
@@ -109,7 +112,7 @@ export function meRoutes(ctx: AppContext, routes: RestRoutes): void {
       const session = await ctx.storage.sessions.find(id(req.params.id));
       if (!session || session.userId !== principal.user.id || session.endedAt !== null) throw ApiError.notFound('No such session.');
       const now = ctx.clock.now();
-      await ctx.storage.sessions.end(session.id, now);
+      await ctx.sessions.end(session, now);
       await ctx.audit.record(
         { event: 'session_revoke', userId: principal.user.id, ip: req.ip ?? null, detail: { session: session.id } },
         now,
@@ -121,7 +124,7 @@ export function meRoutes(ctx: AppContext, routes: RestRoutes): void {
     { method: 'delete', path: '/api/v1/me/sessions', summary: 'Sign out all your other browsers', scope: 'profile:write' },
     async ({ req, principal }) => {
       const now = ctx.clock.now();
-      await ctx.storage.sessions.endAllExcept(principal.user.id, principal.sessionId ?? null, now);
+      await ctx.sessions.endAllExcept(principal.user.id, principal.sessionId ?? null, now);
       await ctx.audit.record(
         { event: 'session_revoke', userId: principal.user.id, ip: req.ip ?? null, detail: { session: 'all-others' } },
         now,

@@ -6,6 +6,6 @@ import type { AppContext } from '../context.js';
  */
 export async function cutOff(ctx: AppContext, userId: string, keepSessionId: string | null): Promise<void> {
   const now = ctx.clock.now();
-  await ctx.storage.sessions.endAllExcept(userId, keepSessionId, now);
+  await ctx.sessions.endAllExcept(userId, keepSessionId, now);
   await ctx.storage.grants.revokeAllForUser(userId, now);
 }

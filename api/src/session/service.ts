@@ -135,9 +135,15 @@ export class SessionService {
     return session.backendToken === null ? undefined : { token: this.hooks.box.open(session.backendToken), expiresAt: session.expiresAt };
   }
 
-  private async end(session: Session, now: number): Promise<void> {
+  /** Ends a session, giving its backend token back. */
+  async end(session: Session, now: number): Promise<void> {
     await this.repo.end(session.id, now);
     if (session.backendToken) await this.releaseSealed(session.backendToken, session.expiresAt);
+  }
+
+  /** Ends every session of the user but `keepId` (e.g. after a password change). */
+  async endAllExcept(userId: string, keepId: string | null, now: number): Promise<void> {
+    for (const session of await this.repo.listOpenExcept(userId, keepId)) await this.end(session, now);
   }
 
   /** Best effort: the backend token expires anyway, and sign-out must not fail on it. */

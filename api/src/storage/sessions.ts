@@ -113,10 +113,15 @@ export class SessionRepo {
       .execute();
   }
 
-  /** Ends the session and revokes the grants bound to it (all but offline ones). */
+  /** Ends the session, drops its backend token and revokes the grants bound to it (all but offline ones). */
   async end(id: string, now: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('sessions').set({ ended_at: now }).where('id', '=', id).where('ended_at', 'is', null).execute();
+      await trx
+        .updateTable('sessions')
+        .set({ ended_at: now, backend_token: null })
+        .where('id', '=', id)
+        .where('ended_at', 'is', null)
+        .execute();
       await trx
         .updateTable('grants')
         .set({ revoked_at: now })
@@ -141,15 +146,15 @@ export class SessionRepo {
     return rows.map((r) => ({ ...toSession(r), ip: r.ip, userAgent: r.user_agent }));
   }
 
-  /** Ends every session of the user but one (e.g. after a password change). */
-  async endAllExcept(userId: string, keepId: string | null, now: number): Promise<void> {
-    const ids = await this.db
+  /** The user's sessions that have not ended, but for `keepId`. */
+  async listOpenExcept(userId: string, keepId: string | null): Promise<Session[]> {
+    const rows = await this.db
       .selectFrom('sessions')
-      .select('id')
+      .selectAll()
       .where('user_id', '=', userId)
       .where('ended_at', 'is', null)
       .where('id', '!=', keepId ?? '')
       .execute();
-    for (const { id } of ids) await this.end(id, now);
+    return rows.map(toSession);
   }
 }

@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/http/logger.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { startServer } from '../../src/server.js';
 import { adminBrowser, adminId, apiToken, bearer } from '../helpers/admin.js';
-import { csrf, harness, type Agent, type Harness } from '../helpers/harness.js';
+import { csrf, harness, type Agent, type Harness, ALICE_ID, MANAGES_USERS } from '../helpers/harness.js';
 import { portalBrowser } from '../helpers/mfa.js';
 
 const PATH = '/api/v1/admin/audit';
@@ -22,7 +22,7 @@ async function page(agent: Agent, query = ''): Promise<AuditPage> {
   return AuditPage.parse((await agent.get(PATH + query).expect(200)).body);
 }
 
-/** Records events one second apart (after the bootstrap admin's user_create); answers their times. */
+/** Records events one second apart (after BOOT); answers their times. */
 async function seed(h: Harness, events: AuditEvent[]): Promise<number[]> {
   const times: number[] = [];
   for (const e of events) {
@@ -37,16 +37,19 @@ async function seed(h: Harness, events: AuditEvent[]): Promise<number[]> {
 async function seedTrail(h: Harness) {
   const admin = await adminId(h);
   const times = await seed(h, [
-    { event: 'login_failure', userId: 'user-alice', clientId: 'grafana', ip: '192.0.2.1', detail: { reason: 'password' } },
-    { event: 'login_success', userId: 'user-alice', clientId: 'grafana', ip: '192.0.2.1' },
-    { event: 'user_update', userId: 'user-alice', actorId: admin, detail: { fields: 'name' } },
+    { event: 'login_failure', userId: ALICE_ID, clientId: 'grafana', ip: '192.0.2.1', detail: { reason: 'password' } },
+    { event: 'login_success', userId: ALICE_ID, clientId: 'grafana', ip: '192.0.2.1' },
+    { event: 'user_update', userId: ALICE_ID, actorId: admin, detail: { fields: 'name' } },
     { event: 'token_failure', clientId: 'cli', detail: { error: 'invalid_grant' } },
-    { event: 'token_issued', userId: 'user-alice', clientId: 'cli', detail: { grant_type: 'authorization_code' } },
+    { event: 'token_issued', userId: ALICE_ID, clientId: 'cli', detail: { grant_type: 'authorization_code' } },
   ]);
   return { admin, times };
 }
 
 const events = (p: AuditPage) => p.events.map((e) => e.event);
+
+/** The trail a fresh harness starts with: the bootstrap admin's creation, on the embedded store only. */
+const BOOT = MANAGES_USERS ? ['user_create'] : [];
 
 /** Logfmt fields of one line: bare or quoted values with \" and \\ escapes. */
 function parseLogfmt(line: string): Record<string, string> {
@@ -67,7 +70,7 @@ describe('admin: audit log', () => {
     try {
       const { admin, times } = await seedTrail(h);
       const all = await page(await adminBrowser(h));
-      // The admin's own sign-in comes last; the bootstrap user_create first.
+      // The admin's own sign-in comes last.
       assert.deepEqual(events(all), [
         'login_success',
         'token_issued',
@@ -75,7 +78,7 @@ describe('admin: audit log', () => {
         'user_update',
         'login_success',
         'login_failure',
-        'user_create',
+        ...BOOT,
       ]);
       assert.deepEqual(
         all.events.map((e) => e.id),
@@ -87,7 +90,7 @@ describe('admin: audit log', () => {
         at: times[2],
         event: 'user_update',
         outcome: 'success',
-        userId: 'user-alice',
+        userId: ALICE_ID,
         actorId: admin,
         clientId: null,
         ip: null,
@@ -115,20 +118,20 @@ describe('admin: audit log', () => {
         );
 
       assert.deepEqual(events(await get('?event=login_failure')), ['login_failure']);
-      assert.deepEqual(events(await get('?user=user-alice')), ['token_issued', 'user_update', 'login_success', 'login_failure']);
+      assert.deepEqual(events(await get(`?user=${ALICE_ID}`)), ['token_issued', 'user_update', 'login_success', 'login_failure']);
       assert.deepEqual(
         events(await get(`?user=${admin}`)),
-        ['user_update', 'user_create'],
+        ['user_update', ...BOOT],
         'events done by the admin and events about the admin',
       );
       assert.deepEqual(events(await get('?client=cli')), ['token_issued', 'token_failure']);
       assert.deepEqual(events(await get('?outcome=failure')), ['token_failure', 'login_failure']);
       assert.deepEqual(events(await get('?client=cli&outcome=success')), ['token_issued']);
-      assert.deepEqual(events(await get('?user=user-alice&client=grafana&outcome=success')), ['login_success']);
+      assert.deepEqual(events(await get(`?user=${ALICE_ID}&client=grafana&outcome=success`)), ['login_success']);
       assert.deepEqual(events(await get(`?from=${times[1]}&to=${times[3]}`)), ['token_failure', 'user_update', 'login_success']);
       assert.deepEqual(events(await get(`?from=${times[4]}`)), ['token_issued']);
-      assert.deepEqual(events(await get(`?to=${times[0]}`)), ['login_failure', 'user_create']);
-      assert.deepEqual(events(await get(`?user=user-alice&from=${times[2]}&to=${times[2]}`)), ['user_update']);
+      assert.deepEqual(events(await get(`?to=${times[0]}`)), ['login_failure', ...BOOT]);
+      assert.deepEqual(events(await get(`?user=${ALICE_ID}&from=${times[2]}&to=${times[2]}`)), ['user_update']);
       assert.deepEqual((await get('?event=password_change')).events, [], 'no match is an empty page');
       assert.deepEqual((await get('?user=nobody')).events, []);
     } finally {
@@ -141,20 +144,20 @@ describe('admin: audit log', () => {
     try {
       await seedTrail(h);
       const admin = await adminBrowser(h);
-      const all = await page(admin, '?user=user-alice');
+      const all = await page(admin, `?user=${ALICE_ID}`);
       assert.equal(all.events.length, 4);
 
-      const first = await page(admin, '?user=user-alice&limit=3');
+      const first = await page(admin, `?user=${ALICE_ID}&limit=3`);
       assert.deepEqual(first.events, all.events.slice(0, 3));
       assert.equal(first.nextBefore, first.events[2]!.id);
-      const second = await page(admin, `?user=user-alice&limit=3&before=${first.nextBefore}`);
+      const second = await page(admin, `?user=${ALICE_ID}&limit=3&before=${first.nextBefore}`);
       assert.deepEqual(second.events, all.events.slice(3));
       assert.equal(second.nextBefore, null);
 
-      const exact = await page(admin, '?user=user-alice&limit=4');
+      const exact = await page(admin, `?user=${ALICE_ID}&limit=4`);
       assert.equal(exact.nextBefore, null, 'a page that ends exactly at the last event says so');
-      const pairs = await page(admin, '?user=user-alice&limit=2');
-      const rest = await page(admin, `?user=user-alice&limit=2&before=${pairs.nextBefore}`);
+      const pairs = await page(admin, `?user=${ALICE_ID}&limit=2`);
+      const rest = await page(admin, `?user=${ALICE_ID}&limit=2&before=${pairs.nextBefore}`);
       assert.deepEqual([...pairs.events, ...rest.events], all.events);
       assert.equal(rest.nextBefore, null);
     } finally {
@@ -176,7 +179,7 @@ describe('admin: audit log', () => {
       assert.match(under.headers['www-authenticate'] ?? '', /error="insufficient_scope", scope="audit:read"/);
 
       // A token can never hold more than its owner: alice is no auditor.
-      const aliceToken = await apiToken(h, 'user-alice', ['audit:read']);
+      const aliceToken = await apiToken(h, ALICE_ID, ['audit:read']);
       assert.equal((await bearer(h, aliceToken).get(PATH).expect(403)).body.error.code, 'insufficient_scope');
 
       assert.equal((await request(h.app).get(PATH).expect(401)).body.error.code, 'unauthenticated');
@@ -215,14 +218,14 @@ describe('admin: audit log', () => {
     const h = await harness({ auditRetentionDays: 30 });
     try {
       const now = h.clock.now();
-      const old = { outcome: 'success', userId: 'user-alice', actorId: null, clientId: null, ip: null, detail: null };
+      const old = { outcome: 'success', userId: ALICE_ID, actorId: null, clientId: null, ip: null, detail: null };
       await h.ctx.storage.audit.insert({ ...old, at: now - 31 * DAY, event: 'login_success' });
       await h.ctx.storage.audit.insert({ ...old, at: now - 30 * DAY - 1, event: 'logout' });
       await h.ctx.storage.audit.insert({ ...old, at: now - 30 * DAY, event: 'profile_update' });
 
       await bootstrap(h.ctx);
       const admin = await adminBrowser(h);
-      const alice = await page(admin, '?user=user-alice');
+      const alice = await page(admin, `?user=${ALICE_ID}`);
       assert.deepEqual(events(alice), ['profile_update'], 'an event exactly at the limit is kept');
       const purges = (await page(admin, '?event=audit_purge')).events;
       assert.equal(purges.length, 1);
@@ -234,7 +237,7 @@ describe('admin: audit log', () => {
 
       h.clock.advance(DAY + 1);
       assert.equal(await purgeAuditLog(h.ctx), 1);
-      assert.deepEqual(await h.ctx.storage.audit.list({ user: 'user-alice' }), []);
+      assert.deepEqual(await h.ctx.storage.audit.list({ user: ALICE_ID }), []);
     } finally {
       await h.close();
     }
@@ -312,7 +315,7 @@ describe('admin: audit log', () => {
     try {
       const from = h.audit.length;
       await h.ctx.audit.record(
-        { event: 'login_failure', userId: 'user-alice', detail: { event: 'login_success', outcome: 'success' } },
+        { event: 'login_failure', userId: ALICE_ID, detail: { event: 'login_success', outcome: 'success' } },
         h.clock.now(),
       );
       const fields = parseLogfmt(h.audit[from]!);

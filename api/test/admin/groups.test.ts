@@ -17,6 +17,9 @@ import {
   submitLogin,
   type Agent,
   type Harness,
+  ALICE_ID,
+  describeManagingUsers,
+  itManagingUsers,
 } from '../helpers/harness.js';
 import { portalBrowser } from '../helpers/mfa.js';
 
@@ -67,7 +70,7 @@ describe('admin: groups', () => {
       assert.equal(errorOf(await alice.get(PATH).expect(403)).code, 'insufficient_scope');
       assert.equal(errorOf(await alice.post(PATH).set(csrf).send({ name: 'mine' }).expect(403)).code, 'insufficient_scope');
       const ops = await groupNamed(admin, 'ops');
-      await alice.put(`${PATH}/${ops.id}/members/user-alice`).set(csrf).expect(403);
+      await alice.put(`${PATH}/${ops.id}/members/${ALICE_ID}`).set(csrf).expect(403);
       assert.deepEqual(await h.ctx.identity.directory.findGroupsByName(['mine']), []);
     });
 
@@ -79,12 +82,12 @@ describe('admin: groups', () => {
       assert.equal(errorOf(await api.post(PATH, { name: 'readonly' }).expect(403)).code, 'insufficient_scope');
       await api.patch(`${PATH}/${ops.id}`, { name: 'renamed' }).expect(403);
       await api.delete(`${PATH}/${ops.id}`).expect(403);
-      await api.delete(`${PATH}/${ops.id}/members/user-alice`).expect(403);
+      await api.delete(`${PATH}/${ops.id}/members/${ALICE_ID}`).expect(403);
       assert.equal((await groupNamed(admin, 'ops')).memberCount, 1);
     });
   });
 
-  describe('create, read, change, delete', () => {
+  describeManagingUsers('create, read, change, delete', () => {
     it('creates a group, audited with the acting admin, and reads it back', async () => {
       const staff = await groupNamed(admin, 'staff');
       const created = await createGroup(admin, { name: 'auditors', description: 'Read the books', requireMfa: true, parents: [staff.id] });
@@ -161,14 +164,14 @@ describe('admin: groups', () => {
       await admin.delete(`${PATH}/${parent.id}`).set(csrf).expect(204);
       await admin.get(`${PATH}/${parent.id}`).expect(404);
       assert.deepEqual(AdminGroup.parse((await admin.get(`${PATH}/${child.id}`).expect(200)).body).parents, []);
-      assert.ok(!(await h.ctx.identity.findUser('user-alice'))?.groups.includes('doomed'));
+      assert.ok(!(await h.ctx.identity.findUser(ALICE_ID))?.groups.includes('doomed'));
       assert.ok(auditOf(h, 'group_delete').some((l) => l.includes(`group=${parent.id}`) && l.includes('name=doomed')));
       await admin.delete(`${PATH}/${parent.id}`).set(csrf).expect(404);
     });
   });
 
   describe('members', () => {
-    it('lists, adds and removes direct members, by user id or exact username', async () => {
+    itManagingUsers('lists, adds and removes direct members, by user id or exact username', async () => {
       const g = await createGroup(admin, { name: 'crew' });
       const bob = await h.ctx.identity.directory.createUser({
         username: 'bob',
@@ -178,12 +181,12 @@ describe('admin: groups', () => {
         isAdmin: false,
         groupIds: [],
       });
-      await admin.put(`${PATH}/${g.id}/members/user-alice`).set(csrf).expect(204);
+      await admin.put(`${PATH}/${g.id}/members/${ALICE_ID}`).set(csrf).expect(204);
       await admin.put(`${PATH}/${g.id}/members/BOB`).set(csrf).expect(204);
       await admin.put(`${PATH}/${g.id}/members/bob`).set(csrf).expect(204);
       const members = GroupMemberList.parse((await admin.get(`${PATH}/${g.id}/members`).expect(200)).body).members;
       assert.deepEqual(members, [
-        { id: 'user-alice', username: 'alice', name: 'Alice Liddell' },
+        { id: ALICE_ID, username: 'alice', name: 'Alice Liddell' },
         { id: bob.id, username: 'bob', name: 'Bob' },
       ]);
       assert.equal(AdminGroup.parse((await admin.get(`${PATH}/${g.id}`).expect(200)).body).memberCount, 2);
@@ -199,7 +202,7 @@ describe('admin: groups', () => {
 
     it('answers 404 for an unknown user or group, or a partial username', async () => {
       const ops = await groupNamed(admin, 'ops');
-      for (const path of [`${PATH}/${ops.id}/members/nobody`, `${PATH}/${ops.id}/members/ali`, `${PATH}/nope/members/user-alice`]) {
+      for (const path of [`${PATH}/${ops.id}/members/nobody`, `${PATH}/${ops.id}/members/ali`, `${PATH}/nope/members/${ALICE_ID}`]) {
         assert.equal(errorOf(await admin.put(path).set(csrf).expect(404)).code, 'not_found', path);
         await admin.delete(path).set(csrf).expect(404);
       }
@@ -207,7 +210,7 @@ describe('admin: groups', () => {
   });
 });
 
-describe('admin: nested groups', () => {
+describeManagingUsers('admin: nested groups', () => {
   it('puts inherited groups into the groups claim of the ID token and userinfo', async () => {
     const h = await harness();
     try {
@@ -250,7 +253,7 @@ describe('admin: nested groups', () => {
     const h = await harness();
     try {
       const admin = await adminBrowser(h);
-      assert.equal((await h.ctx.identity.findUser('user-alice'))?.requireMfa, false);
+      assert.equal((await h.ctx.identity.findUser(ALICE_ID))?.requireMfa, false);
       const secure = await createGroup(admin, { name: 'secure', requireMfa: true });
       const ops = await groupNamed(admin, 'ops');
       await admin
@@ -258,11 +261,11 @@ describe('admin: nested groups', () => {
         .set(csrf)
         .send({ parents: [secure.id] })
         .expect(200);
-      const alice = await h.ctx.identity.findUser('user-alice');
+      const alice = await h.ctx.identity.findUser(ALICE_ID);
       assert.equal(alice?.requireMfa, true);
       assert.deepEqual(alice?.groups, ['ops', 'secure', 'staff']);
       await admin.patch(`${PATH}/${secure.id}`).set(csrf).send({ requireMfa: false }).expect(200);
-      assert.equal((await h.ctx.identity.findUser('user-alice'))?.requireMfa, false);
+      assert.equal((await h.ctx.identity.findUser(ALICE_ID))?.requireMfa, false);
     } finally {
       await h.close();
     }
@@ -303,7 +306,7 @@ describe('admin: nested groups', () => {
   });
 });
 
-describe('admin: groups named by access policies and invitations', () => {
+describeManagingUsers('admin: groups named by access policies and invitations', () => {
   it("a rename follows in clients' allowed groups and pending invitations; sign-in keeps working", async () => {
     const h = await harness({ clients: [{ ...CONFIDENTIAL, allowed_groups: ['ops'] }] });
     try {

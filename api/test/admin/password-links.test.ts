@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { CreatedUser, PasswordLink, PasswordLinkPreview, TokenResponse } from '@gatehouse/shared';
 import { sha256 } from '../../src/lib/hash.js';
+import { setDisabled } from '../helpers/directory.js';
 import { adminBrowser, adminId } from '../helpers/admin.js';
 import {
   ISSUER,
@@ -16,6 +17,8 @@ import {
   refreshWith,
   type Agent,
   type Harness,
+  ALICE_ID,
+  itManagingUsers,
 } from '../helpers/harness.js';
 import { portalBrowser } from '../helpers/mfa.js';
 
@@ -56,7 +59,7 @@ describe('password links', () => {
       assert.ok(await h.ctx.storage.passwordLinks.findUsable(sha256(token), h.clock.now()));
       const line = h.audit.find((l) => l.includes('event=password_link_create'));
       assert.ok(line);
-      assert.match(line, /user=user-alice/);
+      assert.match(line, new RegExp(`user=${ALICE_ID}`));
       assert.match(line, new RegExp(`actor=${await adminId(h)}`));
       assert.ok(
         h.audit.every((l) => !l.includes(token)),
@@ -97,7 +100,7 @@ describe('password links', () => {
       assert.equal((await refreshWith(h, tokens.refresh_token!).expect(400)).body.error, 'invalid_grant');
       const line = h.audit.find((l) => l.includes('event=password_link_used'));
       assert.ok(line);
-      assert.match(line, /user=user-alice/);
+      assert.match(line, new RegExp(`user=${ALICE_ID}`));
       assert.ok(h.audit.every((l) => !l.includes(NEW_PASSWORD) && !l.includes(token)));
 
       assertUnusable(await lookup(h, token));
@@ -158,12 +161,12 @@ describe('password links', () => {
       assertUnusable(await lookup(h, h.ctx.random.token(32)));
       assertUnusable(await use(h, h.ctx.random.token(32)));
 
-      await admin.post('/api/v1/admin/users/alice/disable').set(csrf).expect(204);
+      await setDisabled(h, ALICE_ID, true);
       assertUnusable(await lookup(h, token));
       assertUnusable(await use(h, token));
       const refused = await admin.post('/api/v1/admin/users/alice/password-link').set(csrf).expect(409);
       assert.match(errorOf(refused).message, /disabled/);
-      await admin.post('/api/v1/admin/users/alice/enable').set(csrf).expect(204);
+      await setDisabled(h, ALICE_ID, false);
       await use(h, token).expect(204);
 
       assert.equal(errorOf(await lookup(h, 'short').expect(400)).code, 'validation_failed');
@@ -175,7 +178,7 @@ describe('password links', () => {
     }
   });
 
-  it('a user created without a password sets one with the link from the answer', async () => {
+  itManagingUsers('a user created without a password sets one with the link from the answer', async () => {
     const h = await harness();
     try {
       const admin = await adminBrowser(h);

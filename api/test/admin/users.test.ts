@@ -15,6 +15,9 @@ import {
   refreshWith,
   type Agent,
   type Harness,
+  ALICE_ID,
+  describeManagingUsers,
+  itManagingUsers,
 } from '../helpers/harness.js';
 import { enrolTotp, portalBrowser } from '../helpers/mfa.js';
 
@@ -55,7 +58,7 @@ describe('admin: users', () => {
       assert.equal(errorOf(list).code, 'insufficient_scope');
       const write = await alice.post(PATH).set(csrf).send({ username: 'mallory', password: NEW_PASSWORD }).expect(403);
       assert.equal(errorOf(write).code, 'insufficient_scope');
-      await alice.post(`${PATH}/user-alice/disable`).set(csrf).expect(403);
+      await alice.post(`${PATH}/${ALICE_ID}/disable`).set(csrf).expect(403);
       assert.equal(await h.ctx.storage.users.findByLogin('mallory'), undefined);
     });
 
@@ -69,10 +72,10 @@ describe('admin: users', () => {
       assert.match(res.headers['www-authenticate'] ?? '', /scope="admin:write"/);
       await api.patch(`${PATH}/alice`, { name: 'Changed' }).expect(403);
       await api.delete(`${PATH}/alice`).expect(403);
-      assert.equal((await h.ctx.storage.users.findById('user-alice'))?.name, 'Alice Liddell');
+      assert.equal((await h.ctx.storage.users.findById(ALICE_ID))?.name, 'Alice Liddell');
     });
 
-    it('lets an admin:write token change users', async () => {
+    itManagingUsers('lets an admin:write token change users', async () => {
       const api = bearer(h, await apiToken(h, await adminId(h), ['admin:write']));
       const res = await api.post(PATH, { username: 'token-made', password: NEW_PASSWORD }).expect(201);
       assert.equal(CreatedUser.parse(res.body).user.username, 'token-made');
@@ -85,7 +88,7 @@ describe('admin: users', () => {
     });
   });
 
-  describe('create', () => {
+  describeManagingUsers('create', () => {
     it('creates a user with a password who can then sign in, audited with the acting admin', async () => {
       const { user, passwordLink } = await create(admin, {
         username: 'bob',
@@ -166,7 +169,7 @@ describe('admin: users', () => {
     });
   });
 
-  describe('list and read', () => {
+  describeManagingUsers('list and read', () => {
     before(async () => {
       for (const [username, name, email] of [
         ['zed-one', 'Searchable Person', null],
@@ -224,7 +227,7 @@ describe('admin: users', () => {
     });
 
     it('reads a user by id or by exact username in any case, never by a partial one', async () => {
-      const byId = AdminUser.parse((await admin.get(`${PATH}/user-alice`).expect(200)).body);
+      const byId = AdminUser.parse((await admin.get(`${PATH}/${ALICE_ID}`).expect(200)).body);
       assert.equal(byId.username, 'alice');
       assert.deepEqual(AdminUser.parse((await admin.get(`${PATH}/ALICE`).expect(200)).body), byId);
       const partial = await admin.get(`${PATH}/ali`).expect(404);
@@ -243,7 +246,7 @@ describe('admin: users', () => {
     });
   });
 
-  describe('change', () => {
+  describeManagingUsers('change', () => {
     it('changes fields; a new email is unverified unless said otherwise', async () => {
       const { user } = await create(admin, { username: 'carol', email: 'carol@example.org', password: NEW_PASSWORD });
       await admin.patch(`${PATH}/carol`).set(csrf).send({ emailVerified: true }).expect(200);
@@ -282,7 +285,7 @@ describe('admin: users', () => {
   });
 
   describe('disable and enable', () => {
-    it('disabling stops sign-in, ends sessions and revokes tokens; enabling lets them sign in again', async () => {
+    itManagingUsers('disabling stops sign-in, ends sessions and revokes tokens; enabling lets them sign in again', async () => {
       const { user } = await create(admin, { username: 'dave', password: PASSWORD });
       const dave = await portalBrowser(h, 'dave', PASSWORD);
       const url = await authorize(dave, confidentialParams());
@@ -309,12 +312,12 @@ describe('admin: users', () => {
     });
   });
 
-  describe('delete', () => {
+  describeManagingUsers('delete', () => {
     it('deletes by id or exact username, never by a partial name', async () => {
       const { user } = await create(admin, { username: 'erin', password: NEW_PASSWORD });
       const partial = await admin.delete(`${PATH}/ali`).set(csrf).expect(404);
       assert.equal(errorOf(partial).code, 'not_found');
-      assert.ok(await h.ctx.storage.users.findById('user-alice'), 'alice is still there');
+      assert.ok(await h.ctx.storage.users.findById(ALICE_ID), 'alice is still there');
       await admin.delete(`${PATH}/eri`).set(csrf).expect(404);
       await admin.delete(`${PATH}/ERIN`).set(csrf).expect(204);
       assert.equal(await h.ctx.storage.users.findById(user.id), undefined);
@@ -324,7 +327,7 @@ describe('admin: users', () => {
     });
   });
 
-  describe('admins', () => {
+  describeManagingUsers('admins', () => {
     it('an admin cannot disable, delete or demote themselves', async () => {
       const self = await adminId(h);
       for (const call of [
@@ -354,7 +357,7 @@ describe('admin: users', () => {
     });
   });
 
-  describe('reset-totp', () => {
+  describeManagingUsers('reset-totp', () => {
     it("turns off a user's second factor, audited; refuses when there is none", async () => {
       const { user } = await create(admin, { username: 'hank', password: PASSWORD });
       await enrolTotp(h, await portalBrowser(h, 'hank', PASSWORD));
@@ -370,7 +373,7 @@ describe('admin: users', () => {
   });
 });
 
-describe('admin: the last enabled admin', () => {
+describeManagingUsers('admin: the last enabled admin', () => {
   it('cannot be disabled, demoted or deleted, even by the directory itself', async () => {
     const h = await harness();
     try {

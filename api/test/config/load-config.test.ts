@@ -53,6 +53,20 @@ describe('configuration', () => {
     assert.equal(loadConfig({ GATEHOUSE_CODE_TTL: '600' }).ttl.code, 600);
   });
 
+  it('validates the OpenBao settings at start: all three needed, a UUID method id, an http(s) address, no self-registration', () => {
+    assert.match(problemsOf({ GATEHOUSE_IDENTITY_BACKEND: 'openbao' }).join('\n'), /GATEHOUSE_OPENBAO_ADDR, _TOKEN and _MFA_METHOD_ID/);
+    const openbao = {
+      GATEHOUSE_IDENTITY_BACKEND: 'openbao',
+      GATEHOUSE_OPENBAO_ADDR: 'https://openbao.internal:8200',
+      GATEHOUSE_OPENBAO_TOKEN: 's.service-token',
+      GATEHOUSE_OPENBAO_MFA_METHOD_ID: '5f0c1e7a-3b2d-4c8e-9a61-7d4e2b9f0c11',
+    };
+    assert.equal(loadConfig(openbao).openbao?.userpassMount, 'userpass');
+    assert.match(problemsOf({ ...openbao, GATEHOUSE_OPENBAO_MFA_METHOD_ID: 'totp' })[0]!, /GATEHOUSE_OPENBAO_MFA_METHOD_ID/);
+    assert.match(problemsOf({ ...openbao, GATEHOUSE_OPENBAO_ADDR: 'openbao:8200' })[0]!, /GATEHOUSE_OPENBAO_ADDR/);
+    assert.match(problemsOf({ ...openbao, GATEHOUSE_SELF_REGISTRATION: 'true' })[0]!, /GATEHOUSE_SELF_REGISTRATION.*sqlite backend/);
+  });
+
   it('refuses an idle lifetime longer than the absolute one', () => {
     const problems = problemsOf({ GATEHOUSE_SESSION_IDLE_TTL: '7200', GATEHOUSE_SESSION_ABSOLUTE_TTL: '3600' });
     assert.match(problems[0]!, /GATEHOUSE_SESSION_IDLE_TTL/);

@@ -1,11 +1,10 @@
 import request from 'supertest';
 import { API_TOKEN_PREFIX, type ApiScope } from '@gatehouse/shared';
 import { sha256 } from '../../src/lib/hash.js';
-import type { Agent, Harness } from './harness.js';
+import { ADMIN_PASSWORD, type Agent, type Harness } from './harness.js';
 import { portalBrowser } from './mfa.js';
 
-/** The bootstrap admin's password in every harness. */
-export const ADMIN_PASSWORD = 'admin-password-123';
+export { ADMIN_PASSWORD };
 
 /** A browser signed in to the portal as the bootstrap admin (cookie session; send `csrf` on writes). */
 export function adminBrowser(h: Harness): Promise<Agent> {

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
 import request from 'supertest';
 import type { ClientRegistrationInput, InteractionNext } from '@gatehouse/shared';
 import { CSRF_HEADER, CSRF_HEADER_VALUE } from '@gatehouse/shared';
@@ -13,6 +14,7 @@ import { buildContext, type AppContext } from '../../src/context.js';
 import { silentLogger } from '../../src/http/logger.js';
 import { hashPassword } from '../../src/identity/passwords.js';
 import { ManualClock } from '../../src/lib/clock.js';
+import { startOpenBaoEmulator, type OpenBaoEmulator } from '../openbao/emulator.js';
 
 export const ISSUER = 'http://localhost:4000';
 export const SECRET = 'confidential-client-secret-0123456789';
@@ -32,6 +34,28 @@ export const PUBLIC: ClientRegistrationInput = {
   consent: 'implicit',
 };
 export const PASSWORD = 'alice-password-123';
+/** The bootstrap admin's password in every harness. */
+export const ADMIN_PASSWORD = 'admin-password-123';
+/** alice's user id: a UUID, so the same id serves as her OpenBao entity id. */
+export const ALICE_ID = '5f0c1e7a-3b2d-4c8e-9a61-7d4e2b9f0c11';
+
+/**
+ * The identity backend the shared suites run on. `GATEHOUSE_TEST_IDENTITY=openbao` puts every
+ * harness in front of the OpenBao emulator (test/openbao/emulator.ts) holding the same users:
+ * alice (staff, ops) and admin (gatehouse-admins), neither asked for a second factor by OpenBao.
+ */
+export const BACKEND: 'sqlite' | 'openbao' = process.env.GATEHOUSE_TEST_IDENTITY === 'openbao' ? 'openbao' : 'sqlite';
+/** Whether the backend lets Gatehouse create, edit and delete users and groups. */
+export const MANAGES_USERS = BACKEND === 'sqlite';
+
+const notHere = (() => undefined) as unknown as typeof it;
+/**
+ * `it` and `describe` for what only a backend that keeps users and groups itself offers (user and
+ * group management, invitations, recovery codes, group second-factor rules). On OpenBao those
+ * calls answer 501 not_supported, which test/openbao/admin.test.ts asserts.
+ */
+export const itManagingUsers: typeof it = MANAGES_USERS ? it : notHere;
+export const describeManagingUsers: typeof describe = MANAGES_USERS ? describe : (notHere as unknown as typeof describe);
 
 export interface Harness {
   ctx: AppContext;
@@ -39,33 +63,82 @@ export interface Harness {
   clock: ManualClock;
   audit: string[];
   dataDir: string;
+  /** The OpenBao emulator behind this harness, on the openbao backend. */
+  bao?: OpenBaoEmulator;
   /** Closes the database; `keepData` leaves the directory for a restart. */
   close(keepData?: boolean): Promise<void>;
 }
 
 let userPasswordHash: Promise<string> | undefined;
 
-/** A Gatehouse on a fresh SQLite file with two clients and the user alice (groups staff, ops). */
+/** An emulated OpenBao and the clock it reads: the clock of the harness currently in front of it. */
+interface OpenBaoBehind {
+  bao: OpenBaoEmulator;
+  clock: { current: ManualClock };
+}
+
+/** Emulators kept for a harness restarted on the same data directory (`close(true)`). */
+const kept = new Map<string, OpenBaoBehind>();
+
+async function openBaoWithUsers(current: ManualClock): Promise<OpenBaoBehind> {
+  const clock = { current };
+  const bao = await startOpenBaoEmulator({
+    clock: { now: () => clock.current.now(), advance: (s) => clock.current.advance(s) },
+    // A real deployment's choice: OpenBao asks members of "two-factor" for TOTP, nobody else.
+    enforceMfa: { groups: ['two-factor'] },
+    // OpenBao's default token TTL (768 h): Gatehouse's own session lifetimes apply first.
+    userTokenTtl: 768 * 3600,
+  });
+  for (const group of ['staff', 'ops', 'gatehouse-admins', 'two-factor']) bao.addGroup(group);
+  bao.addUser('alice', PASSWORD, {
+    id: ALICE_ID,
+    name: 'Alice Liddell',
+    email: 'alice@example.org',
+    metadata: { email_verified: 'true' },
+    groups: ['staff', 'ops'],
+  });
+  bao.addUser('admin', ADMIN_PASSWORD, { name: 'Administrator', groups: ['gatehouse-admins'] });
+  return { bao, clock };
+}
+
+/**
+ * A Gatehouse on a fresh SQLite file with two clients and the user alice (groups staff, ops),
+ * on the identity backend `BACKEND` names unless `overrides` choose one.
+ */
 export async function harness(overrides: Partial<ConfigInput> = {}, dataDir?: string): Promise<Harness> {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
+  const clock = new ManualClock(1_800_000_000);
+  const behind =
+    BACKEND === 'openbao' && overrides.identityBackend === undefined ? (kept.get(dir) ?? (await openBaoWithUsers(clock))) : undefined;
+  kept.delete(dir);
   const config = ConfigSchema.parse({
     issuer: ISSUER,
     dataDir: dir,
-    adminPassword: 'admin-password-123',
+    adminPassword: ADMIN_PASSWORD,
     clients: [CONFIDENTIAL, PUBLIC],
     // API tests do not depend on whether the SPA happens to be built (test/web covers serving it).
     webDir: path.join(dir, 'no-web-build'),
+    ...(behind && {
+      identityBackend: 'openbao',
+      openbao: { address: behind.bao.url, token: behind.bao.serviceToken, mfaMethodId: behind.bao.mfaMethodId },
+    }),
     ...overrides,
   });
-  const clock = new ManualClock(1_800_000_000);
+  if (behind) behind.clock.current = clock;
   const audit: string[] = [];
   const ctx = await buildContext(config, { clock, auditSink: (l) => audit.push(l), logger: silentLogger });
   await bootstrap(ctx);
-  if (!(await ctx.storage.users.findByLogin('alice'))) {
+  if (behind) {
+    // Gatehouse's shadow rows for the entities, as their first sign-in would make them.
+    for (const login of ['alice', 'admin']) {
+      const user = await ctx.identity.directory.resolveUser(login);
+      if (!user || !(await ctx.identity.findUser(user.id))) throw new Error(`the emulator has no ${login}`);
+    }
+  } else if (!(await ctx.storage.users.findByLogin('alice'))) {
     userPasswordHash ??= hashPassword(PASSWORD);
     await ctx.storage.users.insert(
       {
-        id: 'user-alice',
+        id: ALICE_ID,
         username: 'alice',
         email: 'alice@example.org',
         emailVerified: true,
@@ -77,7 +150,7 @@ export async function harness(overrides: Partial<ConfigInput> = {}, dataDir?: st
       },
       clock.now(),
     );
-    await ctx.storage.users.addToGroups('user-alice', ['staff', 'ops'], () => randomBytes(8).toString('hex'));
+    await ctx.storage.users.addToGroups(ALICE_ID, ['staff', 'ops'], () => randomBytes(8).toString('hex'));
   }
   return {
     ctx,
@@ -85,9 +158,15 @@ export async function harness(overrides: Partial<ConfigInput> = {}, dataDir?: st
     clock,
     audit,
     dataDir: dir,
+    ...(behind && { bao: behind.bao }),
     async close(keepData = false) {
       await ctx.close();
-      if (!keepData) rmSync(dir, { recursive: true, force: true });
+      if (keepData) {
+        if (behind) kept.set(dir, behind);
+        return;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      await behind?.bao.stop();
     },
   };
 }

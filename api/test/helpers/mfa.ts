@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { RecoveryCodes, TotpEnrolment } from '@gatehouse/shared';
-import { PASSWORD, browser, csrf, type Agent, type Harness } from './harness.js';
+import { setMember } from './directory.js';
+import { ALICE_ID, PASSWORD, browser, csrf, type Agent, type Harness } from './harness.js';
 
 /** A TOTP code for the harness clock, `steps` time steps away. */
 export function totp(h: Harness, secret: string, steps = 0): Promise<string> {
@@ -27,4 +28,26 @@ export async function enrolTotp(h: Harness, agent: Agent): Promise<{ secret: str
   // The enrolment code's step is now used: later codes in tests come from the next steps.
   h.clock.advance(30);
   return { secret: enrolment.secret, recoveryCodes: RecoveryCodes.parse(confirmed.body).recoveryCodes };
+}
+
+/**
+ * Gives alice a second factor she must use at every sign-in, on either backend: TOTP enrolled
+ * through the portal on the embedded store; on OpenBao a TOTP secret on her entity and membership
+ * of the group OpenBao's login MFA enforcement targets. `turnOff` undoes it.
+ */
+export async function secondFactorFor(h: Harness): Promise<{ secret: string; turnOff(): Promise<void> }> {
+  const { bao } = h;
+  if (!bao) {
+    const { secret } = await enrolTotp(h, await portalBrowser(h));
+    return { secret, turnOff: () => h.ctx.identity.mfa.disableTotp(ALICE_ID) };
+  }
+  const secret = bao.enrolTotp('alice');
+  await setMember(h, 'two-factor', ALICE_ID, true);
+  return {
+    secret,
+    async turnOff() {
+      await h.ctx.identity.mfa.disableTotp(ALICE_ID);
+      await setMember(h, 'two-factor', ALICE_ID, false);
+    },
+  };
 }

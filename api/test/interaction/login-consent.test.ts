@@ -21,6 +21,7 @@ import {
   submitLogin,
   type Agent,
   type Harness,
+  ALICE_ID,
 } from '../helpers/harness.js';
 
 const publicParams = (extra: Record<string, string | undefined> = {}) => ({
@@ -130,7 +131,7 @@ describe('interaction API', () => {
       assert.equal(unknown.status, wrong.status);
       assert.deepEqual(unknown.body, wrong.body);
       assert.ok(
-        h.audit.some((l) => l.includes('event=login_failure') && l.includes('user=user-alice') && l.includes('reason=bad_password')),
+        h.audit.some((l) => l.includes('event=login_failure') && l.includes(`user=${ALICE_ID}`) && l.includes('reason=bad_password')),
       );
       assert.ok(h.audit.some((l) => l.includes('event=login_failure') && l.includes('login=mallory') && l.includes('reason=unknown_user')));
       await agent.get('/api/v1/session').expect(401);

@@ -16,6 +16,7 @@ import {
   startInteraction,
   type Agent,
   type Harness,
+  ALICE_ID,
 } from '../helpers/harness.js';
 
 /** Signs alice in on a new browser; returns the browser and the login response's Set-Cookie lines. */
@@ -67,7 +68,7 @@ describe('browser session API', () => {
       assert.equal(res.headers['cache-control'], 'no-store');
       const view = SessionView.parse(res.body);
       assert.deepEqual(view.user, {
-        id: 'user-alice',
+        id: ALICE_ID,
         username: 'alice',
         name: 'Alice Liddell',
         email: 'alice@example.org',
@@ -96,7 +97,7 @@ describe('browser session API', () => {
       const res = await agent.post('/api/v1/session/logout').set(csrf).expect(200);
       assert.deepEqual(res.body, { location: 'http://localhost:4000/signed-out' });
       assert.match(cookieNamed(setCookies(res.headers['set-cookie']), 'gatehouse_session'), /Expires=Thu, 01 Jan 1970/);
-      assert.ok(h.audit.some((l) => l.includes('event=logout') && l.includes('user=user-alice')));
+      assert.ok(h.audit.some((l) => l.includes('event=logout') && l.includes(`user=${ALICE_ID}`)));
       await agent.get('/api/v1/session').expect(401);
       const { screen } = await startInteraction(agent, confidentialParams());
       assert.equal(screen, '/login');

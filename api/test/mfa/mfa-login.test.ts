@@ -15,6 +15,7 @@ import {
   startInteraction,
   type Agent,
   type Harness,
+  ALICE_ID,
 } from '../helpers/harness.js';
 import { enrolTotp, portalBrowser, totp } from '../helpers/mfa.js';
 
@@ -276,7 +277,7 @@ describe('applications that require a second factor', () => {
   it('steps up a password-only session of a user who has TOTP', async () => {
     const { h, secret } = await withTotp();
     try {
-      await h.ctx.identity.mfa.disableTotp('user-alice');
+      await h.ctx.identity.mfa.disableTotp(ALICE_ID);
       const agent = browser(h);
       await agent.post('/api/v1/session').set(csrf).send({ username: 'alice', password: PASSWORD }).expect(200);
       const other = await portalBrowser(h);

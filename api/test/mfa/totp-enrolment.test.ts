@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { MfaStatus, TotpEnrolment } from '@gatehouse/shared';
-import { PASSWORD, csrf, harness } from '../helpers/harness.js';
+import { PASSWORD, csrf, harness, ALICE_ID } from '../helpers/harness.js';
 import { enrolTotp, portalBrowser, totp } from '../helpers/mfa.js';
 
 describe('enrolling TOTP', () => {
@@ -35,7 +35,7 @@ describe('enrolling TOTP', () => {
       for (const code of ok.body.recoveryCodes) assert.match(code, /^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/);
       assert.equal(new Set(ok.body.recoveryCodes).size, 10);
       assert.deepEqual((await agent.get('/api/v1/me/mfa')).body, { totp: { enabled: true, recoveryCodesLeft: 10 } });
-      assert.ok(h.audit.some((l) => l.includes('event=totp_enable') && l.includes('user=user-alice')));
+      assert.ok(h.audit.some((l) => l.includes('event=totp_enable') && l.includes(`user=${ALICE_ID}`)));
       assert.ok(
         h.audit.every((l) => !l.includes(enrolment.secret)),
         'the secret is never logged',
@@ -49,7 +49,7 @@ describe('enrolling TOTP', () => {
     const h = await harness();
     try {
       const { secret, recoveryCodes } = await enrolTotp(h, await portalBrowser(h));
-      const stored = await h.ctx.storage.mfa.findTotp('user-alice');
+      const stored = await h.ctx.storage.mfa.findTotp(ALICE_ID);
       assert.ok(stored && !stored.sealedSecret.includes(secret));
       assert.equal(h.ctx.box.open(stored.sealedSecret), secret);
       const raw = h.ctx.storage.mfa as unknown as {
@@ -126,8 +126,8 @@ describe('enrolling TOTP', () => {
         .expect(200);
       assert.equal(res.body.recoveryCodes.length, 10);
       assert.notDeepEqual(res.body.recoveryCodes, recoveryCodes);
-      assert.equal(await h.ctx.identity.mfa.verify('user-alice', { recoveryCode: recoveryCodes[0]! }), 'invalid');
-      assert.equal(await h.ctx.identity.mfa.verify('user-alice', { recoveryCode: res.body.recoveryCodes[0] }), 'recovery');
+      assert.equal(await h.ctx.identity.mfa.verify(ALICE_ID, { recoveryCode: recoveryCodes[0]! }), 'invalid');
+      assert.equal(await h.ctx.identity.mfa.verify(ALICE_ID, { recoveryCode: res.body.recoveryCodes[0] }), 'recovery');
     } finally {
       await h.close();
     }

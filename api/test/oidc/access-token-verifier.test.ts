@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Keystore } from '../../src/oidc/tokens/keystore.js';
 import { AccessTokenRejected, AccessTokenVerifier, signAccessToken } from '../../src/oidc/tokens/access-token.js';
-import { ISSUER, harness, type Harness } from '../helpers/harness.js';
+import { ISSUER, harness, type Harness, ALICE_ID } from '../helpers/harness.js';
 
 describe('access token verifier cache', () => {
   let h: Harness;
@@ -26,7 +26,7 @@ describe('access token verifier cache', () => {
     signAccessToken(h.ctx.keys, {
       issuer: ISSUER,
       alg: 'ES256',
-      sub: 'user-alice',
+      sub: ALICE_ID,
       clientId: 'grafana',
       scope: ['openid', 'profile'],
       grantId: 'grant-1',
@@ -44,7 +44,7 @@ describe('access token verifier cache', () => {
     const claims = await verifier.verify(t, now);
     assert.deepEqual(
       { ...claims, scope: [...claims.scope] },
-      { sub: 'user-alice', clientId: 'grafana', scope: ['openid', 'profile'], grantId: 'grant-1' },
+      { sub: ALICE_ID, clientId: 'grafana', scope: ['openid', 'profile'], grantId: 'grant-1' },
     );
     assert.equal(await verifier.verify(t, now + 299), claims);
     assert.equal(verifications(), 1);

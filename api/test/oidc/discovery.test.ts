@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { DiscoveryDocument } from '@gatehouse/shared';
-import { ISSUER, harness, type Harness } from '../helpers/harness.js';
+import { ISSUER, harness, itManagingUsers, type Harness } from '../helpers/harness.js';
 
 describe('discovery, JWKS and health', () => {
   let h: Harness;
@@ -173,7 +173,7 @@ describe('start-up', () => {
     }
   });
 
-  it('creates the first admin only in an empty database', async () => {
+  itManagingUsers('creates the first admin only in an empty database', async () => {
     const h = await harness();
     try {
       const admin = await h.ctx.storage.users.findByLogin('admin');

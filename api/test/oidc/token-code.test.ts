@@ -4,7 +4,19 @@ import request from 'supertest';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { TokenResponse } from '@gatehouse/shared';
 import { atHash } from '../../src/oidc/tokens/id-token.js';
-import { ISSUER, SECRET, authorize, basic, browser, confidentialParams, harness, pkce, redeem, type Harness } from '../helpers/harness.js';
+import {
+  ISSUER,
+  SECRET,
+  authorize,
+  basic,
+  browser,
+  confidentialParams,
+  harness,
+  pkce,
+  redeem,
+  type Harness,
+  ALICE_ID,
+} from '../helpers/harness.js';
 
 describe('token endpoint: authorization_code grant', () => {
   let h: Harness;
@@ -33,7 +45,7 @@ describe('token endpoint: authorization_code grant', () => {
     const id = await jwtVerify(body.id_token!, jwks, { issuer: ISSUER, audience: 'grafana', currentDate: now });
     assert.equal(id.protectedHeader.alg, 'RS256');
     assert.ok(id.protectedHeader.kid);
-    assert.equal(id.payload.sub, 'user-alice');
+    assert.equal(id.payload.sub, ALICE_ID);
     assert.equal(id.payload.nonce, 'nonce-456');
     assert.equal(id.payload.at_hash, atHash(body.access_token));
     assert.deepEqual(id.payload.amr, ['pwd']);

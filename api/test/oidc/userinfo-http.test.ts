@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { OAuthErrorBody, TokenResponse, UserinfoClaims } from '@gatehouse/shared';
-import { ISSUER, authorize, browser, confidentialParams, harness, redeem, type Harness } from '../helpers/harness.js';
+import { ISSUER, authorize, browser, confidentialParams, harness, redeem, type Harness, ALICE_ID } from '../helpers/harness.js';
 
 /**
  * Userinfo is answered before Express (hot-routes.ts); these pin what the Express stack it
@@ -157,7 +157,7 @@ describe('userinfo: request handling', () => {
       .type('form')
       .send({ access_token: token, padding: 'a'.repeat(15 * 1024) })
       .expect(200);
-    assert.deepEqual(UserinfoClaims.parse(res.body), { sub: 'user-alice' });
+    assert.deepEqual(UserinfoClaims.parse(res.body), { sub: ALICE_ID });
   });
 
   it('ignores a JSON body (not a form), so the token is missing', async () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
 import { OAuthErrorBody, TokenResponse, UserinfoClaims } from '@gatehouse/shared';
-import { ISSUER, authorize, browser, confidentialParams, harness, redeem, type Harness } from '../helpers/harness.js';
+import { setDisabled } from '../helpers/directory.js';
+import { ISSUER, authorize, browser, confidentialParams, harness, redeem, type Harness, ALICE_ID } from '../helpers/harness.js';
 
 const REALM = `Bearer realm="${ISSUER}"`;
 
@@ -39,15 +40,15 @@ describe('userinfo endpoint', () => {
     assert.equal(res.text, '');
   }
 
-  const alice = async () => (await h.ctx.storage.users.findById('user-alice'))!;
+  const alice = async () => (await h.ctx.identity.findAccount(ALICE_ID))!;
 
   const scopes: { scope: string; claims: (updatedAt: number) => UserinfoClaims }[] = [
-    { scope: 'openid', claims: () => ({ sub: 'user-alice' }) },
-    { scope: 'openid email', claims: () => ({ sub: 'user-alice', email: 'alice@example.org', email_verified: true }) },
+    { scope: 'openid', claims: () => ({ sub: ALICE_ID }) },
+    { scope: 'openid email', claims: () => ({ sub: ALICE_ID, email: 'alice@example.org', email_verified: true }) },
     {
       scope: 'openid profile email groups',
       claims: (updatedAt) => ({
-        sub: 'user-alice',
+        sub: ALICE_ID,
         name: 'Alice Liddell',
         preferred_username: 'alice',
         updated_at: updatedAt,
@@ -72,7 +73,7 @@ describe('userinfo endpoint', () => {
   it('accepts the access token in a POST form body', async () => {
     const { access_token } = await tokens('openid');
     const res = await request(h.app).post('/oauth2/userinfo').type('form').send({ access_token }).expect(200);
-    assert.deepEqual(UserinfoClaims.parse(res.body), { sub: 'user-alice' });
+    assert.deepEqual(UserinfoClaims.parse(res.body), { sub: ALICE_ID });
   });
 
   it('refuses an access token in both the header and the body', async () => {
@@ -173,11 +174,11 @@ describe('userinfo endpoint', () => {
   it('refuses the token of a user disabled after it was issued', async () => {
     const { access_token } = await tokens('openid');
     await get(access_token).expect(200);
-    assert.ok(await h.ctx.storage.users.setDisabled('user-alice', true, h.clock.now()));
+    await setDisabled(h, ALICE_ID, true);
     try {
       assertInvalidToken(await get(access_token));
     } finally {
-      await h.ctx.storage.users.setDisabled('user-alice', false, h.clock.now());
+      await setDisabled(h, ALICE_ID, false);
     }
   });
 });

@@ -112,6 +112,11 @@ describe('administration on the OpenBao backend', () => {
       admin.post(`/api/v1/admin/users/${t.dave.id}/disable`).set(csrf),
       admin.delete(`/api/v1/admin/users/${t.dave.id}`).set(csrf),
       admin.post('/api/v1/admin/groups').set(csrf).send({ name: 'new-group' }),
+      // An invitation could only ever end in an account Gatehouse cannot create.
+      admin
+        .post('/api/v1/admin/invitations')
+        .set(csrf)
+        .send({ email: 'eve@example.org', groups: ['staff'] }),
     ];
     for (const pending of refused) {
       const res = await pending;
@@ -119,5 +124,6 @@ describe('administration on the OpenBao backend', () => {
       assert.equal(res.body.error.code, 'not_supported');
     }
     assert.equal(t.bao.users.length, 3);
+    assert.deepEqual((await admin.get('/api/v1/admin/invitations?status=all').expect(200)).body.invitations, []);
   });
 });

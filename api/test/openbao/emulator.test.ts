@@ -159,6 +159,19 @@ describe('openbao emulator: userpass login with TOTP MFA', () => {
     assert.equal(bao.users[0]!.entityId, res.body.auth.entity_id);
   });
 
+  it('applies a group-targeted enforcement to members of the group, nested ones included, only', async () => {
+    bao.addGroup('two-factor');
+    bao.addGroup('admins', { parents: ['two-factor'] });
+    bao.enforceMfa({ groups: ['two-factor'] });
+    const id = bao.addUser('olga', 'pw', { id: '0b5c2f6e-4d7a-4e4b-9a57-2f1f6d3c8a01', groups: ['admins'] });
+    assert.equal(id, '0b5c2f6e-4d7a-4e4b-9a57-2f1f6d3c8a01');
+    bao.addUser('pat', 'pw');
+    assert.ok((await call('auth/userpass/login/olga', { body: { password: 'pw' } })).body.auth.mfa_requirement);
+    const plain = await call('auth/userpass/login/pat', { body: { password: 'pw' } });
+    assert.equal(plain.body.auth.mfa_requirement, null);
+    assert.ok(plain.body.auth.client_token);
+  });
+
   it('locks a user out after 5 failures, even with the right password, for 15 minutes', async () => {
     bao.enforceMfa(false);
     bao.addUser('alice', 'pw');

@@ -12,12 +12,15 @@
  * - GET sys/auth: the `token/` and userpass mounts with their accessors, under `data` only
  *   (api-docs/system/auth).
  * - GET auth/token/lookup-self, POST auth/token/create and create-orphan (`ttl`, `policies`, `meta`,
- *   `no_parent`, `no_default_policy`, `display_name`), POST auth/token/revoke-self (api-docs/auth/token).
+ *   `no_parent`, `no_default_policy`, `display_name`), POST auth/token/renew-self and revoke-self
+ *   (api-docs/auth/token). The service token can be periodic (`serviceTokenPeriod`).
  *   A child inherits its parent's entity and dies with it; an orphan has no entity and lives on.
  * - POST auth/<userpass>/login/:username, LIST auth/<userpass>/users,
  *   POST auth/<userpass>/users/:username/password (api-docs/auth/userpass). Usernames are lower-cased.
  * - Login MFA, two-phase only (docs/auth/login-mfa): an enforced login answers `auth.mfa_requirement`;
- *   POST sys/mfa/validate (no token) answers the login's `auth` (api-docs/system/mfa-validate).
+ *   POST sys/mfa/validate (no token) answers the login's `auth` (api-docs/system/mfa-validate). One
+ *   login enforcement, on the whole userpass mount or on members of some identity groups
+ *   (api-docs/secret/identity/mfa/login-enforcement), set by the test rather than over HTTP.
  * - GET|POST identity/entity/id/:id, POST identity/lookup/entity (api-docs/secret/identity/entity,
  *   lookup); LIST identity/group/id, GET identity/group/id/:id (api-docs/secret/identity/group).
  * - POST identity/mfa/method/totp/generate | admin-generate | admin-destroy
@@ -46,7 +49,7 @@
  * request is answered on a connection that is then closed, because Node's HTTP parser rejects the verb.
  *
  * Left out: everything else in OpenBao (secrets engines other than the kubernetes creds call, sys/mounts,
- * policy documents and capabilities, namespaces, batch and periodic tokens, renewals, accessor endpoints,
+ * policy documents and capabilities, namespaces, batch tokens, renewal beyond renew-self, accessor endpoints,
  * token roles, entity merge, external groups, group aliases, single-phase MFA via `X-Vault-MFA`, Duo,
  * Okta and PingID, sys/wrapping/lookup|wrap|rewrap, audit devices, rate-limit quotas, TLS). The
  * `barcode` of a generated TOTP secret is a fixed 1×1 PNG placeholder, not a QR code of the URL.
@@ -64,6 +67,8 @@ export interface EmulatorClock {
   advance?(seconds: number): void;
 }
 
+export type MfaEnforcement = boolean | { groups: string[] };
+
 export interface OpenBaoEmulatorOptions {
   /** Defaults to a manual clock frozen at the real time of start. */
   clock?: EmulatorClock;
@@ -71,8 +76,18 @@ export interface OpenBaoEmulatorOptions {
   serviceToken?: string;
   /** TTL of login tokens, seconds. Default 3600. */
   userTokenTtl?: number;
-  /** Whether the login MFA enforcement on the userpass mount is active. Default true. */
-  enforceMfa?: boolean;
+  /**
+   * Makes the service token periodic (docs/concepts/tokens#periodic-tokens): it expires unless
+   * renewed within this many seconds, and each renew-self grants the whole period again.
+   * Default: no TTL, like a root token.
+   */
+  serviceTokenPeriod?: number;
+  /**
+   * The login MFA enforcement: `true` applies it to every login on the userpass mount (its
+   * `auth_method_accessors`), `{ groups }` only to members (direct or inherited) of those identity
+   * groups (its `identity_group_ids`, given here by name), `false` turns it off. Default true.
+   */
+  enforceMfa?: MfaEnforcement;
   /** How long a login's MFA request stays valid, seconds. The docs are silent; OpenBao's default is 300. */
   mfaRequestTtl?: number;
   /** Consecutive TOTP validations allowed per entity per period (TOTP method `max_validation_attempts`). Default 5. */
@@ -91,10 +106,14 @@ export interface OpenBaoEmulatorOptions {
 export interface AddUserOptions {
   name?: string;
   email?: string;
+  /** More entity metadata, e.g. `email_verified`. */
+  metadata?: Record<string, string>;
   /** Names of groups created with `addGroup`; the entity becomes a direct member. */
   groups?: string[];
   /** Extra policies for this user's tokens. */
   policies?: string[];
+  /** Entity id (a UUID). Random by default; fixed ids let one test suite name the same user on either backend. */
+  id?: string;
   /** Entity name. Default `entity_<8 hex>`, the shape OpenBao gives implicit entities. */
   entityName?: string;
   /** `false`: create only the userpass user; the entity appears on first login (implicit entity). */
@@ -191,11 +210,14 @@ export interface OpenBaoEmulator {
   enrolTotp(username: string): string;
   /** The TOTP passcode for `secret` at the emulator clock, `steps` periods away. */
   totp(secret: string, steps?: number): string;
-  enforceMfa(on: boolean): void;
+  enforceMfa(enforcement: MfaEnforcement): void;
   addKubernetesRole(name: string, options?: { allowedNamespaces?: string[]; serviceAccountName?: string; tokenDefaultTtl?: number }): void;
   /** Adds a policy: a list of path globs (`*` suffix = prefix match, `+` = one segment). */
   addPolicy(name: string, paths: string[]): void;
   setEntityDisabled(entityId: string, disabled: boolean): void;
+  /** An OpenBao admin's edit of a group (as `identity/group/id/:id` updates do): entity members and parent groups, by name. */
+  setGroupMember(groupName: string, entityId: string, member: boolean): void;
+  setGroupParents(groupName: string, parents: string[]): void;
 
   readonly tokens: TokenView[];
   readonly revokedTokens: TokenView[];
@@ -217,6 +239,9 @@ interface TokenEntry {
   meta: Record<string, string>;
   issuedAt: number;
   ttl: number;
+  /** Periodic tokens only: the period, and when it last started (issue or renewal). */
+  period?: number;
+  renewedAt?: number;
   usesLeft: number | null;
   parent: string | null;
   children: Set<string>;
@@ -439,7 +464,7 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
   const kubernetesRoles = new Map<string, { allowedNamespaces: string[]; serviceAccountName?: string; tokenDefaultTtl: number }>();
   const leases: Lease[] = [];
   const requestLog: RequestLogEntry[] = [];
-  let mfaEnforced = options.enforceMfa ?? true;
+  let mfaEnforcement: MfaEnforcement = options.enforceMfa ?? true;
   let unreachable: 'sealed' | 'refuse' | null = null;
   const clusterId = randomUUID();
 
@@ -451,9 +476,10 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     displayName: 'root',
     path: 'auth/token/root',
     meta: {},
-    ttl: 0,
+    ttl: options.serviceTokenPeriod ?? 0,
     parent: null,
   });
+  if (options.serviceTokenPeriod) service.period = options.serviceTokenPeriod;
 
   function createToken(spec: {
     id?: string;
@@ -488,7 +514,7 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     return entry;
   }
 
-  const expiresAt = (t: TokenEntry) => (t.ttl === 0 ? null : t.issuedAt + t.ttl);
+  const expiresAt = (t: TokenEntry) => (t.period ? (t.renewedAt ?? t.issuedAt) + t.period : t.ttl === 0 ? null : t.issuedAt + t.ttl);
 
   /** docs/concepts/tokens: revoking (or expiring) a token revokes its children and the leases it created. */
   function revokeTree(token: TokenEntry, reason: RevokeReason): void {
@@ -555,10 +581,11 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     return uniqueSorted([...entity.policies, ...direct.flatMap((g) => g.policies), ...inherited.flatMap((g) => g.policies)]);
   }
 
-  function newEntity(name: string | undefined, metadata: Record<string, string>): Entity {
+  function newEntity(name: string | undefined, metadata: Record<string, string>, id: string = randomUUID()): Entity {
+    if (entities.has(id)) throw new Error(`entity "${id}" exists`);
     const t = now();
     const entity: Entity = {
-      id: randomUUID(),
+      id,
       name: name ?? `entity_${randomBytes(4).toString('hex')}`,
       metadata,
       policies: [],
@@ -574,6 +601,14 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
 
   function attachAlias(entity: Entity, username: string): void {
     entity.aliases.push({ id: randomUUID(), name: username, mountAccessor: userpassAccessor, createdAt: now() });
+  }
+
+  /** Whether a login of this entity is subject to the login MFA enforcement. */
+  function mfaEnforced(entityId: string): boolean {
+    if (typeof mfaEnforcement === 'boolean') return mfaEnforcement;
+    const { direct, inherited } = groupsOfEntity(entityId);
+    const names = new Set(mfaEnforcement.groups);
+    return [...direct, ...inherited].some((g) => names.has(g.name));
   }
 
   function entityOf(user: User): Entity {
@@ -854,11 +889,25 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
           num_uses: 0,
           orphan: t.parent === null,
           path: t.path,
+          period: t.period ?? null,
           policies: t.policies,
           renewable: t.ttl > 0,
           ttl: exp === null ? 0 : Math.max(0, exp - now()),
           type: 'service',
         });
+      },
+    },
+    {
+      // api-docs/auth/token#renew-a-token-self: a periodic token gets its whole period again; a
+      // token with a TTL is not extended past it here (no max-TTL model); one without is refused.
+      methods: ['POST'],
+      pattern: /^auth\/token\/renew-self$/,
+      auth: 'token',
+      handler: ({ token }) => {
+        const t = token!;
+        if (t.ttl === 0) throw badRequest('lease is not renewable');
+        if (t.period) t.renewedAt = now();
+        return { status: 200, body: envelope({ auth: authBlock(t) }) };
       },
     },
     {
@@ -923,7 +972,7 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
         const entity = entityOf(user);
         // docs/auth/login-mfa: a login matching an enforcement is subject to MFA whether or not the
         // entity has a TOTP secret; without one, validation fails later.
-        if (mfaEnforced) {
+        if (mfaEnforced(entity.id)) {
           const request: PendingMfa = { id: randomUUID(), username, entityId: entity.id, expiresAt: now() + mfaRequestTtl };
           pendingMfa.set(request.id, request);
           return ok(null, {
@@ -1321,8 +1370,11 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    // A test that forgets stop() must not keep its process alive.
+    socket.unref();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
   const { port } = server.address() as AddressInfo;
 
   const tokenView = (t: TokenEntry): TokenView => ({
@@ -1339,6 +1391,17 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     parentAccessor: t.parent ? (tokens.get(t.parent)?.accessor ?? null) : null,
     revoked: t.revoked,
   });
+
+  function requireGroup(name: string): Group {
+    const group = [...groups.values()].find((g) => g.name === name);
+    if (!group) throw new Error(`no group "${name}"`);
+    return group;
+  }
+
+  function touch(group: Group): void {
+    group.modifyIndex += 1;
+    group.updatedAt = now();
+  }
 
   function requireUser(username: string): User {
     const user = users.get(username.toLowerCase());
@@ -1383,10 +1446,10 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
         if (userOptions.groups?.length || userOptions.name || userOptions.email) throw new Error('groups and metadata need an entity');
         return '';
       }
-      const metadata: Record<string, string> = {};
+      const metadata: Record<string, string> = { ...userOptions.metadata };
       if (userOptions.name !== undefined) metadata.name = userOptions.name;
       if (userOptions.email !== undefined) metadata.email = userOptions.email;
-      const entity = newEntity(userOptions.entityName, metadata);
+      const entity = newEntity(userOptions.entityName, metadata, userOptions.id);
       attachAlias(entity, name);
       user.entityId = entity.id;
       for (const groupName of userOptions.groups ?? []) {
@@ -1419,6 +1482,23 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
       groups.set(group.id, group);
       return group.id;
     },
+    setGroupMember(groupName, entityId, member) {
+      const group = requireGroup(groupName);
+      if (!entities.has(entityId)) throw new Error(`no entity "${entityId}"`);
+      group.memberEntityIds = group.memberEntityIds.filter((id) => id !== entityId);
+      if (member) group.memberEntityIds.push(entityId);
+      touch(group);
+    },
+    setGroupParents(groupName, parentNames) {
+      const group = requireGroup(groupName);
+      const parents = parentNames.map(requireGroup);
+      for (const g of groups.values()) {
+        const wanted = parents.includes(g);
+        if (wanted === g.memberGroupIds.includes(group.id)) continue;
+        g.memberGroupIds = wanted ? [...g.memberGroupIds, group.id] : g.memberGroupIds.filter((id) => id !== group.id);
+        touch(g);
+      }
+    },
     enrolTotp(username) {
       const entity = entityOf(requireUser(username));
       if (entity.mfaSecret) throw new Error(`"${username}" already has a TOTP secret`);
@@ -1427,8 +1507,8 @@ export async function startOpenBaoEmulator(options: OpenBaoEmulatorOptions = {})
     totp(secret, steps = 0) {
       return generateSync({ secret, epoch: now() + steps * TOTP_PERIOD, period: TOTP_PERIOD });
     },
-    enforceMfa(on) {
-      mfaEnforced = on;
+    enforceMfa(enforcement) {
+      mfaEnforcement = enforcement;
     },
     addKubernetesRole(name, roleOptions = {}) {
       kubernetesRoles.set(name, {

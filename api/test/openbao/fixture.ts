@@ -27,7 +27,7 @@ export interface OpenBaoHarness {
 /**
  * Gatehouse on the OpenBao backend, in front of the emulator: groups employees ⊃ staff and
  * gatehouse-admins; users carol, olivia (both with TOTP) and dave. The harness still puts its
- * SQLite user alice (and the bootstrap admin) in the database; on this backend neither can sign in.
+ * SQLite user alice in the database; on this backend she cannot sign in.
  */
 export async function openBaoHarness(
   options: { emulator?: OpenBaoEmulatorOptions; config?: Partial<ConfigInput> } = {},

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { MfaStatus, TotpEnrolment } from '@gatehouse/shared';
 import { browser, csrf } from '../helpers/harness.js';
-import { CAROL_PASSWORD, DAVE_PASSWORD, openBaoHarness, portalSignIn, type OpenBaoHarness } from './fixture.js';
+import { CAROL_PASSWORD, DAVE_PASSWORD, OLIVIA_PASSWORD, openBaoHarness, portalSignIn, type OpenBaoHarness } from './fixture.js';
 
 const loginStatus = async (t: OpenBaoHarness, username: string, password: string) =>
   (await fetch(`${t.bao.url}/v1/auth/userpass/login/${username}`, { method: 'POST', body: JSON.stringify({ password }) })).status;
@@ -45,6 +45,15 @@ describe('self-service on the OpenBao backend', () => {
       revokedBefore + 1,
     );
     assert.ok(t.h.audit.some((l) => /\bevent=password_change\b/.test(l) && l.includes(t.carol.id)));
+  });
+
+  it('shows the profile from entity metadata and refuses to change it: OpenBao is its source', async () => {
+    const agent = await portalSignIn(t, 'olivia', OLIVIA_PASSWORD, t.olivia.secret);
+    const me = (await agent.get('/api/v1/me').expect(200)).body;
+    assert.deepEqual([me.username, me.name, me.email], ['olivia', 'Olivia Admin', null]);
+    const res = await agent.patch('/api/v1/me').set(csrf).send({ name: 'Someone Else' }).expect(501);
+    assert.equal(res.body.error.code, 'not_supported');
+    assert.equal((await agent.get('/api/v1/me').expect(200)).body.name, 'Olivia Admin');
   });
 
   it('enrols TOTP in OpenBao, checks the first code, and turns it off again', async () => {

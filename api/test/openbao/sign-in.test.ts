@@ -1,7 +1,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
-import { PASSWORD, browser, confidentialParams, csrf, local, redeem, startInteraction, submitConsent } from '../helpers/harness.js';
+import {
+  PASSWORD,
+  SECRET,
+  browser,
+  confidentialParams,
+  csrf,
+  local,
+  redeem,
+  startInteraction,
+  submitConsent,
+  submitLogin,
+} from '../helpers/harness.js';
 import { CAROL_PASSWORD, DAVE_PASSWORD, openBaoHarness, portalSignIn, type OpenBaoHarness } from './fixture.js';
 
 const audited = (t: OpenBaoHarness, event: string) => t.h.audit.filter((l) => new RegExp(`\\bevent=${event}\\b`).test(l));
@@ -75,9 +86,10 @@ describe('signing in against OpenBao', () => {
     assert.equal(t.bao.requests.slice(before).filter((r) => r.path.includes('/login/')).length, 0);
   });
 
-  it('never falls back to the SQLite users: alice has no userpass account here', async () => {
+  it('never falls back to the SQLite users, and makes no SQLite admin at start', async () => {
     await browser(t.h).post('/api/v1/session').set(csrf).send({ username: 'alice', password: PASSWORD }).expect(401);
-    await browser(t.h).post('/api/v1/session').set(csrf).send({ username: 'admin', password: 'admin-password-123' }).expect(401);
+    assert.equal(await t.h.ctx.storage.users.findByLogin('admin'), undefined);
+    assert.equal(audited(t, 'user_create').length, 0);
   });
 
   it('refuses a wrong code, and takes the right one on the same challenge', async () => {
@@ -147,6 +159,20 @@ describe('signing in against OpenBao', () => {
     assert.ok(t.bao.revokedTokens.some((tok) => tok.entityId === t.carol.id && tok.revoked === 'revoke-self'));
   });
 
+  it('gives back the OpenBao tokens of every other browser when the user signs them all out', async () => {
+    const others = [
+      await portalSignIn(t, 'carol', CAROL_PASSWORD, t.carol.secret),
+      await portalSignIn(t, 'carol', CAROL_PASSWORD, t.carol.secret),
+    ];
+    const agent = await portalSignIn(t, 'carol', CAROL_PASSWORD, t.carol.secret);
+    const live = () => t.bao.tokens.filter((tok) => tok.kind === 'login' && tok.entityId === t.carol.id && !tok.revoked).length;
+    const before = live();
+    await agent.delete('/api/v1/me/sessions').set(csrf).expect(204);
+    assert.equal(live(), before - 2);
+    for (const other of others) await other.get('/api/v1/session').expect(401);
+    await agent.get('/api/v1/session').expect(200);
+  });
+
   it('reads name, email and email_verified from entity metadata, with lookups cached a few seconds', async () => {
     const res = await fetch(`${t.bao.url}/v1/identity/entity/id/${t.carol.id}`, {
       method: 'POST',
@@ -187,6 +213,65 @@ describe('signing in against OpenBao', () => {
     } finally {
       t.bao.setEntityDisabled(t.dave.id, false);
       t.bao.enforceMfa(true);
+    }
+  });
+});
+
+describe('an application that requires a second factor, on OpenBao', () => {
+  it('sends the user back to the application with access_denied when OpenBao asked for no code, instead of asking again', async () => {
+    const t = await openBaoHarness({
+      config: {
+        clients: [
+          {
+            client_id: 'grafana',
+            client_secret: SECRET,
+            name: 'Grafana',
+            redirect_uris: ['http://127.0.0.1:8000/cb'],
+            consent: 'implicit',
+            require_mfa: true,
+          },
+        ],
+      },
+    });
+    try {
+      // carol has TOTP in OpenBao, but OpenBao does not enforce it: Gatehouse cannot check a code itself.
+      t.bao.enforceMfa(false);
+      const agent = browser(t.h);
+      const { id } = await startInteraction(agent, confidentialParams());
+      const next = await submitLogin(agent, id, 'carol', CAROL_PASSWORD);
+      assert.equal(next.next, 'redirect');
+      const back = new URL((await agent.get(local(next.next === 'redirect' ? next.location : '')).expect(303)).headers.location!);
+      assert.equal(back.searchParams.get('error'), 'access_denied');
+      assert.match(back.searchParams.get('error_description') ?? '', /second factor/);
+      assert.equal(back.searchParams.get('code'), null);
+
+      // Signed in to the portal already (no code asked): the application asks for a sign-in again,
+      // and when that asks for no code either, the answer is the same.
+      const portal = browser(t.h);
+      await portal.post('/api/v1/session').set(csrf).send({ username: 'carol', password: CAROL_PASSWORD }).expect(200);
+      const stepUp = await startInteraction(portal, confidentialParams());
+      assert.equal(stepUp.screen, '/login');
+      const refused = await submitLogin(portal, stepUp.id, 'carol', CAROL_PASSWORD);
+      assert.equal(refused.next, 'redirect');
+      const denied = new URL((await portal.get(local(refused.next === 'redirect' ? refused.location : '')).expect(303)).headers.location!);
+      assert.equal(denied.searchParams.get('error'), 'access_denied');
+
+      // With OpenBao enforcing it, the same sign-in goes through with the code.
+      t.bao.enforceMfa(true);
+      t.advance(30);
+      const again = browser(t.h);
+      const second = await startInteraction(again, confidentialParams());
+      assert.deepEqual(await submitLogin(again, second.id, 'carol', CAROL_PASSWORD), { next: 'mfa' });
+      const done = await again
+        .post(`/api/v1/interactions/${second.id}/mfa`)
+        .set(csrf)
+        .send({ code: t.bao.totp(t.carol.secret) })
+        .expect(200);
+      assert.equal(done.body.next, 'redirect');
+      const code = new URL((await again.get(local(done.body.location)).expect(303)).headers.location!).searchParams.get('code');
+      assert.ok(code);
+    } finally {
+      await t.close();
     }
   });
 });

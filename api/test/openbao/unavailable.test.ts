@@ -66,3 +66,35 @@ describe('OpenBao that cannot be reached', () => {
     }
   });
 });
+
+describe("Gatehouse's OpenBao service token", () => {
+  it('is renewed by the upkeep while it is periodic, so it never runs out; without renewal it would', async () => {
+    const t = await openBaoHarness({ emulator: { serviceTokenPeriod: 2 * 3600 } });
+    try {
+      const maintain = t.h.ctx.identity.maintain!;
+      for (let hour = 0; hour < 4; hour++) {
+        t.advance(3600);
+        await maintain();
+        await request(t.h.app).get('/readyz').expect(200);
+      }
+      const renewals = t.bao.requests.filter((r) => r.path === 'auth/token/renew-self' && r.status === 200);
+      assert.equal(renewals.length, 4);
+
+      t.advance(2 * 3600);
+      await request(t.h.app).get('/readyz').expect(503);
+      await assert.rejects(maintain(), /unavailable|refused/i, 'an expired token cannot be renewed: the operator must replace it');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is left alone when it does not expire', async () => {
+    const t = await openBaoHarness();
+    try {
+      await t.h.ctx.identity.maintain!();
+      assert.equal(t.bao.requests.filter((r) => r.path === 'auth/token/renew-self').length, 0);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,9 +1,9 @@
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { AcceptedInvitation, CreatedInvitation, InvitationPreview, MfaStatus, RegistrationSettings } from '@gatehouse/shared';
 import { adminBrowser } from '../helpers/admin.js';
-import { browser, csrf, harness, type Harness } from '../helpers/harness.js';
+import { browser, csrf, harness, type Harness, describeManagingUsers } from '../helpers/harness.js';
 import { portalBrowser, totp } from '../helpers/mfa.js';
 
 const NEW_PASSWORD = 'bobs-new-password-42';
@@ -24,7 +24,8 @@ const register = (h: Harness, body: object) => request(h.app).post('/api/v1/regi
 
 const INVALID_LINK = /not valid\. It may have expired or been used already/;
 
-describe('accepting an invitation', () => {
+// Invitations and sign-up create accounts: only where Gatehouse manages users.
+describeManagingUsers('accepting an invitation', () => {
   it('previews the invitation, then creates the account in its groups with the email verified', async () => {
     const h = await harness();
     try {
@@ -146,7 +147,7 @@ describe('accepting an invitation', () => {
   });
 });
 
-describe('accepting an invitation into a group that requires a second factor', () => {
+describeManagingUsers('accepting an invitation into a group that requires a second factor', () => {
   async function secureInvitation(h: Harness) {
     const secure = await h.ctx.identity.directory.createGroup({ name: 'secure', description: null, requireMfa: true, parentIds: [] });
     // Nested in a group that requires a second factor: the requirement is inherited.
@@ -216,7 +217,7 @@ describe('accepting an invitation into a group that requires a second factor', (
   });
 });
 
-describe('self-registration', () => {
+describeManagingUsers('self-registration', () => {
   it('is off by default: the settings say so and signing up is refused before anything else', async () => {
     const h = await harness();
     try {

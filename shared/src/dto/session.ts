@@ -6,6 +6,8 @@ export const Capabilities = z.object({
   /** Users and groups are managed in Gatehouse (admin screens, invitations, sign-up). */
   manageUsers: z.boolean(),
   recoveryCodes: z.boolean(),
+  /** People may sign in with their email address as well as their username. */
+  emailLogin: z.boolean(),
   /** Wrapped OpenBao tokens for the signed-in user. */
   backendTokens: z.boolean(),
 });

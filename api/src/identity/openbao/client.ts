@@ -80,6 +80,7 @@ const AuthBlock = z.object({
     .nullish(),
 });
 const LoginResponse = z.object({ auth: AuthBlock });
+const TokenSelf = z.object({ data: z.object({ renewable: z.boolean().nullish(), ttl: z.number().int().min(0) }) });
 
 const EntityResponse = z.object({
   data: z.object({
@@ -180,6 +181,11 @@ export interface OpenBaoClient {
   health(): Promise<void>;
   /** auth/token/lookup-self with the service token: throws IdentityUnavailable when it is no longer valid. */
   checkServiceToken(): Promise<void>;
+  /**
+   * Renews the service token when it can be renewed (a periodic token, as the bootstrap script
+   * makes): answers whether it was and its TTL after (0: it does not expire).
+   */
+  renewServiceToken(): Promise<{ renewed: boolean; ttl: number }>;
   /** sys/auth: the accessor of the auth mount at `mount` (no slashes), if it is enabled. */
   authMountAccessor(mount: string): Promise<string | undefined>;
   /** POST auth/:mount/login/:username (no token sent). */
@@ -347,6 +353,13 @@ export function createOpenBaoClient(settings: OpenBaoSettings): OpenBaoClient {
 
     async checkServiceToken() {
       await withService('service token lookup', () => service.tokenLookupSelf());
+    },
+
+    async renewServiceToken() {
+      const self = TokenSelf.parse(await withService('service token lookup', () => service.tokenLookupSelf()));
+      if (!self.data.renewable || self.data.ttl === 0) return { renewed: false, ttl: self.data.ttl };
+      const renewed = LoginResponse.parse(await withService('service token renewal', () => service.tokenRenewSelf({})));
+      return { renewed: true, ttl: renewed.auth.lease_duration };
     },
 
     async authMountAccessor(mount) {

@@ -3,8 +3,11 @@ import { IdentityUnavailable } from '../provider.js';
 import { TtlCache } from './cache.js';
 import { isOpenBaoId, isUserpassName, type EntityData, type OpenBaoClient, type OpenBaoSettings } from './client.js';
 
-/** How long an entity read is reused: userinfo, token and REST calls each ask for the user. */
-const CACHE_SECONDS = 5;
+/**
+ * How long an entity read (or the group list) is reused, since userinfo, token and REST calls each
+ * ask for the user: a change made in OpenBao shows in Gatehouse within this.
+ */
+export const CACHE_SECONDS = 5;
 const CACHE_ENTRIES = 1000;
 
 /** An OpenBao identity entity as Gatehouse sees a user. */

@@ -98,7 +98,7 @@ export function createOpenBaoIdentityProvider(settings: OpenBaoSettings, deps: O
 
   return {
     kind: 'openbao',
-    capabilities: { manageUsers: false, recoveryCodes: false, checkCodeAlone: false, backendTokens: true },
+    capabilities: { manageUsers: false, recoveryCodes: false, emailLogin: false, checkCodeAlone: false, backendTokens: true },
     mfa,
     directory,
     backend: createOpenBaoBackendServices(client, settings, clock),
@@ -107,6 +107,11 @@ export function createOpenBaoIdentityProvider(settings: OpenBaoSettings, deps: O
       await client.health();
       await client.checkServiceToken();
       await identities.userpassAccessor();
+    },
+
+    async maintain() {
+      const { renewed, ttl } = await client.renewServiceToken();
+      if (renewed) log.info(`openbao: service token renewed, valid for ${ttl} s`);
     },
 
     async authenticate(login, password): Promise<AuthenticationResult> {

@@ -61,10 +61,14 @@ export async function decide(
 
   if ((request.client.requireMfa || user.requireMfa) && !active.amr.includes('otp')) {
     if (request.prompts.has('none')) throw new OAuthError('interaction_required', 'A second factor is required.');
+    if (!ctx.identity.capabilities.checkCodeAlone) {
+      // A backend that checks codes only within a login it decides on (OpenBao's login MFA) steps
+      // up by signing in again; a sign-in here that still asked for no code cannot be stepped up.
+      if (loggedInHere) throw new AccessDenied('This application requires a second factor, and the sign-in did not ask for one.');
+      return { next: 'login', forceLogin };
+    }
     const { totp } = await ctx.identity.mfa.status(active.userId);
-    if (!totp.enabled) return { next: 'enrol', session: active, forceLogin };
-    // A backend that checks codes only as part of a login (OpenBao) steps up by signing in again.
-    return { next: ctx.identity.capabilities.checkCodeAlone ? 'mfa' : 'login', session: active, forceLogin };
+    return { next: totp.enabled ? 'mfa' : 'enrol', session: active, forceLogin };
   }
 
   let needsConsent = false;
