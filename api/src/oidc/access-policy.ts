@@ -1,3 +1,4 @@
+import type { Account } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import type { UserSummary } from '../identity/provider.js';
 import type { Client } from '../storage/clients.js';
@@ -33,12 +34,13 @@ export async function recordPolicyDenial(ctx: AppContext, userId: string, client
 /**
  * The token endpoint applies the policy too, so that neither a code redeemed after the user
  * left the allowed groups nor a refresh token outlives the membership: the grant is revoked.
+ * Answers the account it read (none when the client has no policy), for minting the tokens.
  */
-export async function enforceAccessPolicy(ctx: AppContext, client: Client, grant: Grant): Promise<void> {
-  if (client.allowedGroups.length === 0) return;
-  const user = await ctx.identity.findUser(grant.userId);
+export async function enforceAccessPolicy(ctx: AppContext, client: Client, grant: Grant): Promise<Account | undefined> {
+  if (client.allowedGroups.length === 0) return undefined;
+  const account = await ctx.identity.findAccount(grant.userId);
   // A user who is gone or disabled is refused when the tokens are minted.
-  if (!user || allowsUser(client, user)) return;
+  if (!account || allowsUser(client, account)) return account;
   await ctx.storage.grants.revoke(grant.id, ctx.clock.now());
   throw new InvalidGrant('The user is no longer allowed to use this application.');
 }

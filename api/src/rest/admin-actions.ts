@@ -1,9 +1,21 @@
 import type { Request } from 'express';
+import { z } from 'zod';
 import type { AuditEvent } from '../audit/events.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { DirectoryConflict } from '../identity/provider.js';
+import { DirectoryConflict, type DirectoryUser } from '../identity/provider.js';
 import type { Principal } from './principal.js';
+
+/** A user or group as a path names it: an id, or a user's exact username. */
+export const pathRef = z.string().min(1).max(128);
+
+/** The user a path names (id, or exact case-insensitive username), or a 404. */
+export async function resolveUser(ctx: AppContext, value: unknown): Promise<DirectoryUser> {
+  const parsed = pathRef.safeParse(value);
+  const user = parsed.success ? await ctx.identity.directory.resolveUser(parsed.data) : undefined;
+  if (!user) throw ApiError.notFound('No such user.');
+  return user;
+}
 
 const FIELD_OF = { username_taken: 'username', email_taken: 'email', group_name_taken: 'name' } as const;
 

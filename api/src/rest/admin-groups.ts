@@ -1,14 +1,11 @@
-import { z } from 'zod';
 import { AdminGroup, AdminGroupList, CreateGroupRequest, GroupMemberList, UpdateGroupRequest } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import type { DirectoryGroup, DirectoryUser } from '../identity/provider.js';
-import { auditAdmin, directoryError } from './admin-actions.js';
+import type { DirectoryGroup } from '../identity/provider.js';
+import { auditAdmin, directoryError, pathRef, resolveUser } from './admin-actions.js';
 import type { RestRoutes } from './route.js';
 
 const toAdminGroup = (g: DirectoryGroup): AdminGroup => ({ ...g, parents: g.parents.map((p) => ({ id: p.id, name: p.name })) });
-
-const ref = z.string().min(1).max(128);
 
 /**
  * Admin API for groups (reads need admin:read, changes admin:write). Groups nest: the members
@@ -26,16 +23,9 @@ export function adminGroupRoutes(ctx: AppContext, routes: RestRoutes): void {
   const directory = ctx.identity.directory;
 
   async function group(value: unknown): Promise<DirectoryGroup> {
-    const parsed = ref.safeParse(value);
+    const parsed = pathRef.safeParse(value);
     const found = parsed.success ? await directory.getGroup(parsed.data) : undefined;
     if (!found) throw ApiError.notFound('No such group.');
-    return found;
-  }
-
-  async function user(value: unknown): Promise<DirectoryUser> {
-    const parsed = ref.safeParse(value);
-    const found = parsed.success ? await directory.resolveUser(parsed.data) : undefined;
-    if (!found) throw ApiError.notFound('No such user.');
     return found;
   }
 
@@ -144,7 +134,7 @@ export function adminGroupRoutes(ctx: AppContext, routes: RestRoutes): void {
     { method: 'put', path: '/api/v1/admin/groups/:id/members/:userId', summary: 'Add a member to a group', scope: 'admin:write' },
     async ({ req, principal }) => {
       const g = await group(req.params.id);
-      const u = await user(req.params.userId);
+      const u = await resolveUser(ctx, req.params.userId);
       if (!(await directory.addMember(g.id, u.id))) throw ApiError.notFound('No such group or user.');
       await auditAdmin(ctx, req, principal, { event: 'group_member_add', userId: u.id, detail: { group: g.id, name: g.name } });
     },
@@ -154,7 +144,7 @@ export function adminGroupRoutes(ctx: AppContext, routes: RestRoutes): void {
     { method: 'delete', path: '/api/v1/admin/groups/:id/members/:userId', summary: 'Remove a member from a group', scope: 'admin:write' },
     async ({ req, principal }) => {
       const g = await group(req.params.id);
-      const u = await user(req.params.userId);
+      const u = await resolveUser(ctx, req.params.userId);
       if (!(await directory.removeMember(g.id, u.id))) throw ApiError.notFound('No such group or user.');
       await auditAdmin(ctx, req, principal, { event: 'group_member_remove', userId: u.id, detail: { group: g.id, name: g.name } });
     },

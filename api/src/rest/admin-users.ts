@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   AdminUser,
   AdminUserList,
@@ -12,14 +11,12 @@ import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import type { DirectoryUser } from '../identity/provider.js';
 import { cutOff } from '../session/cut-off.js';
-import { auditAdmin, directoryError } from './admin-actions.js';
+import { auditAdmin, directoryError, resolveUser } from './admin-actions.js';
 import { issuePasswordLink } from './password-links.js';
 import type { Principal } from './principal.js';
 import type { RestRoutes } from './route.js';
 
 const toAdminUser = (u: DirectoryUser): AdminUser => ({ ...u, groups: u.groups.map((g) => ({ id: g.id, name: g.name })) });
-
-const ref = z.string().min(1).max(128);
 
 /**
  * Admin API for user accounts (reads need admin:read, changes admin:write). `:user` is an id
@@ -37,13 +34,6 @@ const ref = z.string().min(1).max(128);
  */
 export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
   const directory = ctx.identity.directory;
-
-  async function resolve(value: unknown): Promise<DirectoryUser> {
-    const parsed = ref.safeParse(value);
-    const user = parsed.success ? await directory.resolveUser(parsed.data) : undefined;
-    if (!user) throw ApiError.notFound('No such user.');
-    return user;
-  }
 
   function notSelf(principal: Principal, user: DirectoryUser, what: string): void {
     if (user.id === principal.user.id) throw new ApiError('conflict', 409, `You cannot ${what} your own account; ask another admin.`);
@@ -105,7 +95,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
 
   routes.add(
     { method: 'get', path: '/api/v1/admin/users/:user', summary: 'One user', scope: 'admin:read', response: AdminUser },
-    async ({ req }) => toAdminUser(await resolve(req.params.user)),
+    async ({ req }) => toAdminUser(await resolveUser(ctx, req.params.user)),
   );
 
   routes.add(
@@ -118,7 +108,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
       response: AdminUser,
     },
     async ({ req, principal, body }) => {
-      const user = await resolve(req.params.user);
+      const user = await resolveUser(ctx, req.params.user);
       if (body.isAdmin === false && user.id === principal.user.id) {
         throw new ApiError('conflict', 409, 'You cannot take away your own admin rights; ask another admin.');
       }
@@ -145,7 +135,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
   routes.add(
     { method: 'post', path: '/api/v1/admin/users/:user/disable', summary: 'Disable a user', scope: 'admin:write' },
     async ({ req, principal }) => {
-      const user = await resolve(req.params.user);
+      const user = await resolveUser(ctx, req.params.user);
       notSelf(principal, user, 'disable');
       const found = await directory.setDisabled(user.id, true).catch((err: unknown) => {
         throw directoryError(err, 'user');
@@ -159,7 +149,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
   routes.add(
     { method: 'post', path: '/api/v1/admin/users/:user/enable', summary: 'Enable a user', scope: 'admin:write' },
     async ({ req, principal }) => {
-      const user = await resolve(req.params.user);
+      const user = await resolveUser(ctx, req.params.user);
       if (!(await directory.setDisabled(user.id, false))) throw ApiError.notFound('No such user.');
       await auditAdmin(ctx, req, principal, { event: 'user_enable', userId: user.id, detail: { username: user.username } });
     },
@@ -168,7 +158,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
   routes.add(
     { method: 'delete', path: '/api/v1/admin/users/:user', summary: 'Delete a user', scope: 'admin:write' },
     async ({ req, principal }) => {
-      const user = await resolve(req.params.user);
+      const user = await resolveUser(ctx, req.params.user);
       notSelf(principal, user, 'delete');
       const found = await directory.deleteUser(user.id).catch((err: unknown) => {
         throw directoryError(err, 'user');
@@ -188,7 +178,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
       status: 201,
     },
     async ({ req, principal }) => {
-      const user = await resolve(req.params.user);
+      const user = await resolveUser(ctx, req.params.user);
       if (user.disabled) throw new ApiError('conflict', 409, `${user.username} is disabled; enable the account first.`);
       const link = await issuePasswordLink(ctx, user.id, principal.user.id);
       await auditAdmin(ctx, req, principal, { event: 'password_link_create', userId: user.id, detail: { expiresAt: link.expiresAt } });
@@ -204,7 +194,7 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
       scope: 'admin:write',
     },
     async ({ req, principal }) => {
-      const user = await resolve(req.params.user);
+      const user = await resolveUser(ctx, req.params.user);
       if (!user.totpEnabled) throw new ApiError('conflict', 409, `${user.username} has no two-factor authentication to reset.`);
       await ctx.identity.mfa.disableTotp(user.id);
       await auditAdmin(ctx, req, principal, { event: 'totp_reset', userId: user.id, detail: { username: user.username } });

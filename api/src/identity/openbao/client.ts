@@ -236,8 +236,10 @@ const errorsOf = (body: unknown): string[] => {
 
 /** What went wrong, for the log: a status or an error code, never the request itself. */
 function describe(err: unknown): string {
-  if (hasResponse(err))
-    return `HTTP ${err.response.statusCode}${errorsOf(err.response.body).length ? `: ${errorsOf(err.response.body).join('; ')}` : ''}`;
+  if (hasResponse(err)) {
+    const errors = errorsOf(err.response.body);
+    return `HTTP ${err.response.statusCode}${errors.length ? `: ${errors.join('; ')}` : ''}`;
+  }
   const e = err as { code?: unknown; message?: unknown };
   return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message.slice(0, 200) : 'unknown error';
 }
@@ -284,8 +286,12 @@ export function createOpenBaoClient(settings: OpenBaoSettings): OpenBaoClient {
   /** Carries no token (logins, MFA validation, health) or the one given per call. */
   const anonymous = vaultClient(settings, '');
 
-  /** A call with the service token: refusals of the token itself mean Gatehouse cannot work. */
-  async function withService<T>(what: string, run: () => Promise<T>, notFound?: () => T): Promise<T> {
+  /**
+   * One call to OpenBao. `refused` names whose token a 401 or 403 refused: Gatehouse's service
+   * token (then Gatehouse cannot work) or the user's own (gone, or its policies do not allow the
+   * call). Either way it is an outage for the caller, which answers a temporary failure.
+   */
+  async function call<T>(what: string, refused: string, run: () => Promise<T>, notFound?: () => T): Promise<T> {
     try {
       return await run();
     } catch (err) {
@@ -293,26 +299,16 @@ export function createOpenBaoClient(settings: OpenBaoSettings): OpenBaoClient {
       if (isOutage(err)) throw unavailable(what, err);
       const { statusCode, body } = (err as ResponseError).response;
       if (statusCode === 404 && notFound) return notFound();
-      if (statusCode === 401 || statusCode === 403) throw unavailable(`${what} (service token refused)`, err);
+      if (statusCode === 401 || statusCode === 403) throw unavailable(`${what} (${refused})`, err);
       throw new OpenBaoRefusal(statusCode, errorsOf(body), what);
     }
   }
 
-  /**
-   * A call with the user's own token. A refusal means the token is gone or its policies do not
-   * allow the call: Gatehouse cannot do it now, which the caller answers as a temporary failure.
-   */
-  async function withUser<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof UnsafePathValue || err instanceof z.ZodError) throw err;
-      if (isOutage(err)) throw unavailable(what, err);
-      const { statusCode, body } = (err as ResponseError).response;
-      if (statusCode === 401 || statusCode === 403) throw unavailable(`${what} (the user's token was refused)`, err);
-      throw new OpenBaoRefusal(statusCode, errorsOf(body), what);
-    }
-  }
+  /** A call with the service token. */
+  const withService = <T>(what: string, run: () => Promise<T>, notFound?: () => T) => call(what, 'service token refused', run, notFound);
+
+  /** A call with the user's own token. */
+  const withUser = <T>(what: string, run: () => Promise<T>) => call(what, "the user's token was refused", run);
 
   const loginToken = (auth: z.infer<typeof AuthBlock>): LoginToken => ({
     token: auth.client_token,

@@ -78,7 +78,7 @@ export class ShadowUsers {
     throw new Error(`cannot store the shadow row of OpenBao entity ${id}`);
   }
 
-  private async update(id: string, existing: Omit<Wanted, 'username'> & { username: string }, wanted: Wanted) {
+  private async update(id: string, existing: Wanted, wanted: Wanted) {
     const fallback = existing.username.toLowerCase() === this.fallbackName(id, wanted.username).toLowerCase();
     let username = fallback ? existing.username : wanted.username;
     let email = wanted.email;

@@ -1,4 +1,4 @@
-import { buildClaims, type TokenResponse } from '@gatehouse/shared';
+import { buildClaims, type Account, type TokenResponse } from '@gatehouse/shared';
 import type { AppContext } from '../../context.js';
 import { sha256 } from '../../lib/hash.js';
 import type { Client } from '../../storage/clients.js';
@@ -12,15 +12,16 @@ import { signIdToken } from '../tokens/id-token.js';
  * new refresh token when the client may use the refresh_token grant. `nonce` is only carried
  * on the code exchange (OIDC Core §12.2). `refreshScope` (default `scope`) is the new refresh
  * token's scope: a refresh that narrows the scope keeps the presented token's (RFC 6749 §6).
+ * `account` is the grant's user when this request has read it already.
  */
 export async function issueTokens(
   ctx: AppContext,
   client: Client,
   grant: Grant,
   scope: string[],
-  options: { nonce: string | null; refreshScope?: string[] },
+  options: { nonce: string | null; refreshScope?: string[]; account?: Account },
 ): Promise<TokenResponse> {
-  const account = await ctx.identity.findAccount(grant.userId);
+  const account = options.account ?? (await ctx.identity.findAccount(grant.userId));
   if (!account) {
     await ctx.storage.grants.revoke(grant.id, ctx.clock.now());
     throw new InvalidGrant('The user of this grant no longer exists or is disabled.');

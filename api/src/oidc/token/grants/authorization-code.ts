@@ -40,12 +40,12 @@ export async function exchangeCode(
   } else if (params.code_verifier !== undefined) {
     throw new InvalidGrant('code_verifier was sent but the authorization request had no code_challenge.');
   }
-  await enforceAccessPolicy(ctx, client, code.grant);
+  const account = await enforceAccessPolicy(ctx, client, code.grant);
   if (!(await ctx.storage.grants.consumeCode(hash, now))) {
     await ctx.storage.grants.revoke(code.grant.id, now);
     throw new InvalidGrant('The authorization code was already used; tokens issued from it are revoked.');
   }
-  const tokens = await issueTokens(ctx, client, code.grant, code.grant.scope, { nonce: code.grant.nonce });
+  const tokens = await issueTokens(ctx, client, code.grant, code.grant.scope, { nonce: code.grant.nonce, account });
   await ctx.audit.record(
     { event: 'token_issued', userId: code.grant.userId, clientId: client.id, ip, detail: { grant_type: 'authorization_code' } },
     now,

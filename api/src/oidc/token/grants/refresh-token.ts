@@ -36,7 +36,7 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
       throw new InvalidGrant('The session this refresh token belongs to has ended.');
     }
   }
-  await enforceAccessPolicy(ctx, client, grant);
+  const account = await enforceAccessPolicy(ctx, client, grant);
   let scope = token.scope;
   if (params.scope !== undefined) {
     const asked = splitScope(params.scope);
@@ -46,7 +46,7 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
     if (!scope.includes('openid')) throw new InvalidScope('The scope must include openid.');
   }
   await ctx.storage.grants.markRotated(token.hash, now);
-  const tokens = await issueTokens(ctx, client, grant, scope, { nonce: null, refreshScope: token.scope });
+  const tokens = await issueTokens(ctx, client, grant, scope, { nonce: null, refreshScope: token.scope, account });
   await ctx.audit.record({ event: 'token_refreshed', userId: grant.userId, clientId: client.id, ip }, now);
   return tokens;
 }
