@@ -1,19 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { MemoryStore, ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
+import { MemoryStore, ipKeyGenerator, type Options } from 'express-rate-limit';
 
 /**
  * A per-IP limit with standard RateLimit-* headers (draft-8) and 429 + Retry-After.
  * `respond` writes the 429 body in the surface's own error shape.
  */
 export function limitPerIp(limit: number, windowSeconds: number, respond: RequestHandler): RequestHandler {
-  return rateLimit({
-    windowMs: windowSeconds * 1000,
-    limit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: respond,
-  });
+  return new PerIpLimit(limit, windowSeconds).middleware(respond);
 }
 
 /** The outcome of counting one request: its rate-limit headers, and whether it is over the limit. */
@@ -24,11 +18,12 @@ export interface LimitResult {
 }
 
 /**
- * The same per-IP limit as limitPerIp for the endpoints answered before Express
- * (hot-routes.ts): express-rate-limit's own MemoryStore and key function, and the headers its
- * middleware writes with `standardHeaders: 'draft-8'`, `legacyHeaders: false`
+ * A per-IP request budget: express-rate-limit's own MemoryStore and key function, and the
+ * headers its middleware writes with `standardHeaders: 'draft-8'`, `legacyHeaders: false`
  * (quota name, remaining, reset, policy with partition key; Retry-After when over the limit).
- * The caller finds the client IP as Express's req.ip does (clientIp in client-ip.ts).
+ * Express routers count `req.ip` through `middleware()`, each answering 429 in its own shape;
+ * several routers may draw on one budget. The endpoints answered before Express
+ * (hot-routes.ts) call `hit()` with the client IP found as Express's req.ip is (client-ip.ts).
  */
 export class PerIpLimit {
   private readonly store = new MemoryStore();
@@ -61,6 +56,17 @@ export class PerIpLimit {
     const limited = totalHits > this.limit;
     if (limited) headers['Retry-After'] = String(resetSeconds);
     return { headers, limited };
+  }
+
+  /** Counts each request on this budget; over the limit, `respond` answers it. */
+  middleware(respond: RequestHandler): RequestHandler {
+    return (req, res, next) => {
+      this.hit(req.ip).then(({ headers, limited }) => {
+        res.set(headers);
+        if (limited) respond(req, res, next);
+        else next();
+      }, next);
+    };
   }
 
   /** Stops the store's timer. */

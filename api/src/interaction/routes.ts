@@ -1,16 +1,15 @@
-import express, { Router, type Request, type RequestHandler } from 'express';
-import { ConsentDecision, LoginRequest, MfaRequest, describeScope, type InteractionNext, type InteractionView } from '@gatehouse/shared';
+import type { Request, RequestHandler } from 'express';
+import { ConsentDecision, InteractionNext, InteractionView, LoginRequest, MfaRequest, describeScope } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { requireSameOrigin } from '../http/csrf.js';
-import { completeChallenge, passwordSignIn, pendingChallenge, verifySecondFactor } from '../session/sign-in.js';
-import { parseBody } from '../http/validate.js';
-import { recordPolicyDenial } from '../oidc/access-policy.js';
-import { decide } from '../oidc/authorize/decide.js';
-import { trustTarget, validateRequest } from '../oidc/authorize/validate.js';
+import { heldScopes } from '../oidc/authorize/decide.js';
+import * as pending from '../oidc/authorize/pending.js';
 import { OAuthError } from '../oidc/errors.js';
+import type { RestRoutes } from '../rest/route.js';
+import { completeChallenge, passwordSignIn, pendingChallenge, verifySecondFactor } from '../session/sign-in.js';
 import type { Interaction } from '../storage/interactions.js';
-import { loadInteraction, resumeUrl } from './browser.js';
+
+const expired = (message: string) => new ApiError('interaction_expired', 404, message);
 
 /**
  * JSON endpoints the SPA drives to complete a pending authorization request:
@@ -20,167 +19,124 @@ import { loadInteraction, resumeUrl } from './browser.js';
  *   POST /api/v1/interactions/:id/continue after enrolling a second factor
  *   POST /api/v1/interactions/:id/consent  approve or deny
  *   POST /api/v1/interactions/:id/abort    the user gives up
- * Each POST answers with the next screen or the URL that resumes the authorization.
+ * Each step records its result with the pending request (oidc/authorize/pending.ts), which
+ * answers with the next screen or the URL that resumes the authorization.
  */
-export function interactionRouter(ctx: AppContext, loginLimit: RequestHandler): Router {
-  const router = Router();
-  const json = express.json({ limit: '16kb' });
-  router.use('/api/v1/interactions', requireSameOrigin(new URL(ctx.config.issuer).origin));
-
+export function interactionRoutes(ctx: AppContext, routes: RestRoutes, loginLimit: RequestHandler): void {
   async function load(req: Request): Promise<Interaction> {
-    const interaction = await loadInteraction(ctx, req, String(req.params.id));
-    if (!interaction) {
-      throw new ApiError('interaction_expired', 404, 'This sign-in request has expired. Go back to the application and start again.');
-    }
+    const interaction = await pending.loadPending(ctx, req, String(req.params.id));
+    if (!interaction) throw expired('This sign-in request has expired. Go back to the application and start again.');
     return interaction;
   }
 
-  /** The stored request, validated again: the client may have changed since it was made. */
-  async function requestOf(interaction: Interaction) {
-    try {
-      return validateRequest(interaction.params, await trustTarget(ctx, interaction.params));
-    } catch (err) {
-      if (!(err instanceof OAuthError)) throw err;
-      throw new ApiError(
-        'interaction_expired',
-        404,
-        'This sign-in request is no longer valid. Go back to the application and start again.',
-      );
-    }
-  }
+  routes.addBrowser(
+    {
+      method: 'get',
+      path: '/api/v1/interactions/:id',
+      summary: 'A pending sign-in request, for the screens',
+      scope: 'browser',
+      response: InteractionView,
+    },
+    async ({ req }) => {
+      const interaction = await load(req);
+      const request = await pending.requestOf(ctx, interaction).catch((err: unknown) => {
+        if (!(err instanceof OAuthError)) throw err;
+        throw expired('This sign-in request is no longer valid. Go back to the application and start again.');
+      });
+      const session = await ctx.sessions.current(req);
+      const user = session ? await ctx.identity.findUser(session.userId) : undefined;
+      return {
+        id: interaction.id,
+        prompt: await pending.currentPrompt(ctx, req, interaction, (await pendingChallenge(ctx, req, interaction.id)) !== undefined),
+        client: { id: request.client.id, name: request.client.name },
+        // Only what this user could be granted; before sign-in, what anyone could.
+        scopes: heldScopes(request.scopes, user ?? { isAdmin: false }).map((scope) => ({ scope, description: describeScope(scope) })),
+        loginHint: interaction.params.login_hint ?? null,
+        user: user ? { username: user.username, name: user.name } : null,
+        expiresAt: interaction.expiresAt,
+      };
+    },
+  );
 
-  /**
-   * Where the request stands now; an OAuth error means the client gets an error redirect. A
-   * denial by the access policy is audited once, when the request first reaches it.
-   */
-  async function next(req: Request, interaction: Interaction): Promise<InteractionNext> {
-    const request = await requestOf(interaction);
-    try {
-      const decision = await decide(ctx, request, await ctx.sessions.current(req), interaction);
-      if (decision.next === 'denied' && interaction.prompt !== 'denied') {
-        await recordPolicyDenial(ctx, decision.session.userId, interaction.clientId, req.ip ?? null);
-      }
-      if (decision.next === 'consent' || decision.next === 'mfa' || decision.next === 'enrol' || decision.next === 'denied') {
-        await ctx.storage.interactions.update(interaction.id, { prompt: decision.next });
-        return { next: decision.next };
-      }
-    } catch (err) {
-      if (!(err instanceof OAuthError)) throw err;
-    }
-    return { next: 'redirect', location: resumeUrl(ctx, interaction.id) };
-  }
-
-  /**
-   * The screen to show now. A second-factor screen is right only while a challenge is pending
-   * or a step-up is due; a voided or expired challenge means the password again.
-   */
-  async function currentPrompt(req: Request, interaction: Interaction): Promise<InteractionView['prompt']> {
-    if (await pendingChallenge(ctx, req, interaction.id)) return 'mfa';
-    if (interaction.prompt !== 'mfa') return interaction.prompt;
-    const decision = await decide(ctx, await requestOf(interaction), await ctx.sessions.current(req), interaction).catch(() => undefined);
-    const step = decision?.next;
-    return step === 'mfa' || step === 'enrol' || step === 'consent' || step === 'denied' ? step : 'login';
-  }
-
-  router.get('/api/v1/interactions/:id', async (req, res) => {
-    const interaction = await load(req);
-    const { client, scopes } = await requestOf(interaction);
-    const session = await ctx.sessions.current(req);
-    const user = session ? await ctx.identity.findUser(session.userId) : undefined;
-    const view: InteractionView = {
-      id: interaction.id,
-      prompt: await currentPrompt(req, interaction),
-      client: { id: client.id, name: client.name },
-      scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
-      loginHint: interaction.params.login_hint ?? null,
-      user: user ? { username: user.username, name: user.name } : null,
-      expiresAt: interaction.expiresAt,
-    };
-    res.set('Cache-Control', 'no-store').json(view);
-  });
-
-  router.post('/api/v1/interactions/:id/login', loginLimit, json, async (req, res) => {
-    const interaction = await load(req);
-    const body = parseBody(LoginRequest, req.body);
-    const outcome = await passwordSignIn(ctx, req, res, body, { interactionId: interaction.id, clientId: interaction.clientId });
-    if (outcome.kind === 'mfa_required') {
-      await ctx.storage.interactions.update(interaction.id, { prompt: 'mfa' });
-      res.set('Cache-Control', 'no-store').json({ next: 'mfa' } satisfies InteractionNext);
-      return;
-    }
-    await ctx.storage.interactions.update(interaction.id, { sessionId: outcome.session.id });
-    res.set('Cache-Control', 'no-store').json(await next(req, { ...interaction, sessionId: outcome.session.id }));
-  });
+  routes.addBrowser(
+    {
+      method: 'post',
+      path: '/api/v1/interactions/:id/login',
+      summary: 'Sign in with username and password',
+      scope: 'browser',
+      body: LoginRequest,
+      response: InteractionNext,
+    },
+    async ({ req, res, body }) => {
+      const interaction = await load(req);
+      const outcome = await passwordSignIn(ctx, req, res, body, { interactionId: interaction.id, clientId: interaction.clientId });
+      if (outcome.kind === 'mfa_required') return pending.awaitSecondStep(ctx, interaction);
+      return pending.signedIn(ctx, req, interaction, outcome.session);
+    },
+    [loginLimit],
+  );
 
   // The second factor: after the password (a pending challenge), or as a step-up for a
   // client that requires one when the session was made with a password alone.
-  router.post('/api/v1/interactions/:id/mfa', loginLimit, json, async (req, res) => {
-    const interaction = await load(req);
-    const factor = parseBody(MfaRequest, req.body);
-    const challenge = await pendingChallenge(ctx, req, interaction.id);
-    let sessionId: string;
-    if (challenge) {
-      sessionId = (await completeChallenge(ctx, req, res, challenge, factor, interaction.clientId)).id;
-    } else {
-      const session = await ctx.sessions.current(req);
-      const decision = session ? await decide(ctx, await requestOf(interaction), session, interaction).catch(() => undefined) : undefined;
-      if (!session || decision?.next !== 'mfa') throw new ApiError('login_required', 409, 'Sign in with your password first.');
+  routes.addBrowser(
+    {
+      method: 'post',
+      path: '/api/v1/interactions/:id/mfa',
+      summary: 'The second step: a code or recovery code',
+      scope: 'browser',
+      body: MfaRequest,
+      response: InteractionNext,
+    },
+    async ({ req, res, body: factor }) => {
+      const interaction = await load(req);
+      const challenge = await pendingChallenge(ctx, req, interaction.id);
+      if (challenge)
+        return pending.signedIn(ctx, req, interaction, await completeChallenge(ctx, req, res, challenge, factor, interaction.clientId));
+      const session = await pending.awaitingStepUp(ctx, req, interaction);
+      if (!session) throw new ApiError('login_required', 409, 'Sign in with your password first.');
       await verifySecondFactor(ctx, req, res, session.userId, factor, interaction.clientId);
-      sessionId = (await ctx.sessions.signIn(req, res, session.userId, [...new Set([...session.amr, 'otp'])], session.remember)).id;
-    }
-    await ctx.storage.interactions.update(interaction.id, { sessionId });
-    res.set('Cache-Control', 'no-store').json(await next(req, { ...interaction, sessionId }));
-  });
+      const steppedUp = await ctx.sessions.signIn(req, res, session.userId, [...new Set([...session.amr, 'otp'])], session.remember);
+      return pending.signedIn(ctx, req, interaction, steppedUp);
+    },
+    [loginLimit],
+  );
 
   // After enrolling a second factor (through /api/v1/me/mfa), the request goes on from here.
-  router.post('/api/v1/interactions/:id/continue', async (req, res) => {
-    const interaction = await load(req);
-    res.set('Cache-Control', 'no-store').json(await next(req, interaction));
-  });
+  routes.addBrowser(
+    {
+      method: 'post',
+      path: '/api/v1/interactions/:id/continue',
+      summary: 'Go on after setting up two-factor',
+      scope: 'browser',
+      response: InteractionNext,
+    },
+    async ({ req }) => pending.advance(ctx, req, await load(req)),
+  );
 
-  router.post('/api/v1/interactions/:id/consent', json, async (req, res) => {
-    const interaction = await load(req);
-    const { approve } = parseBody(ConsentDecision, req.body);
-    const session = await ctx.sessions.current(req);
-    const request = await requestOf(interaction);
-    let decision;
-    try {
-      decision = await decide(ctx, request, session, interaction);
-    } catch (err) {
-      // Already decided (e.g. denied or aborted before): resuming answers the client.
-      if (!(err instanceof OAuthError)) throw err;
-      res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
-      return;
-    }
-    // Left out by the access policy since the consent screen was shown.
-    if (decision.next === 'denied') {
-      res.set('Cache-Control', 'no-store').json(await next(req, interaction));
-      return;
-    }
-    if (!session || (decision.next !== 'consent' && decision.next !== 'issue')) {
-      throw new ApiError('login_required', 409, 'Finish signing in before approving the application.');
-    }
-    const now = ctx.clock.now();
-    if (approve) await ctx.storage.consents.grant(session.userId, interaction.clientId, request.scopes, now);
-    await ctx.storage.interactions.update(interaction.id, { consent: approve ? 'approved' : 'denied' });
-    await ctx.audit.record(
-      {
-        event: approve ? 'consent_grant' : 'consent_deny',
-        userId: session.userId,
-        clientId: interaction.clientId,
-        ip: req.ip ?? null,
-        detail: { scope: request.scopes.join(' ') },
-      },
-      now,
-    );
-    res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
-  });
+  routes.addBrowser(
+    {
+      method: 'post',
+      path: '/api/v1/interactions/:id/consent',
+      summary: 'Approve or deny the application',
+      scope: 'browser',
+      body: ConsentDecision,
+      response: InteractionNext,
+    },
+    async ({ req, body }) => {
+      const next = await pending.recordConsent(ctx, req, await load(req), body.approve);
+      if (!next) throw new ApiError('login_required', 409, 'Finish signing in before approving the application.');
+      return next;
+    },
+  );
 
-  router.post('/api/v1/interactions/:id/abort', async (req, res) => {
-    const interaction = await load(req);
-    await ctx.storage.interactions.update(interaction.id, { consent: 'denied' });
-    res.set('Cache-Control', 'no-store').json({ next: 'redirect', location: resumeUrl(ctx, interaction.id) } satisfies InteractionNext);
-  });
-
-  return router;
+  routes.addBrowser(
+    {
+      method: 'post',
+      path: '/api/v1/interactions/:id/abort',
+      summary: 'Give up the sign-in request',
+      scope: 'browser',
+      response: InteractionNext,
+    },
+    async ({ req }) => pending.abort(ctx, await load(req)),
+  );
 }

@@ -3,8 +3,9 @@ import { compactVerify, decodeJwt, type JWTPayload } from 'jose';
 import type { AppContext } from '../context.js';
 import { noStore } from '../http/no-store.js';
 import { singleValued } from '../http/validate.js';
-import { InvalidRequest } from './errors.js';
-import { sendErrorPage } from './authorize/error-page.js';
+import type { PerIpLimit } from '../http/rate-limit.js';
+import { InvalidRequest, OAuthError } from './errors.js';
+import { errorPageHandler, sendErrorPage } from './authorize/error-page.js';
 
 /**
  * Where the browser goes after signing out. A post-logout redirect URI must be registered, by
@@ -48,8 +49,15 @@ async function verifyHint(ctx: AppContext, token: string): Promise<JWTPayload> {
  * browser's session the sign-out happens at once; otherwise the person is asked first (a
  * cross-site link must not sign anyone out), on the SPA's /logout screen.
  */
-export function endSessionRouter(ctx: AppContext): Router {
+export function endSessionRouter(ctx: AppContext, budget: PerIpLimit): Router {
   const router = Router();
+  router.use(
+    '/oauth2/end_session',
+    noStore,
+    budget.middleware((_req, res) =>
+      sendErrorPage(res, new OAuthError('temporarily_unavailable', 'Too many requests. Retry later.', 429), 'Too many sign-out requests'),
+    ),
+  );
   const handle = async (req: Request, res: Response) => {
     try {
       const { values, repeated } = singleValued(req.method === 'POST' ? req.body : req.query);
@@ -82,7 +90,8 @@ export function endSessionRouter(ctx: AppContext): Router {
       sendErrorPage(res, err, 'This sign-out request cannot continue');
     }
   };
-  router.get('/oauth2/end_session', noStore, handle);
-  router.post('/oauth2/end_session', noStore, express.urlencoded({ extended: false, limit: '16kb' }), handle);
+  router.get('/oauth2/end_session', handle);
+  router.post('/oauth2/end_session', express.urlencoded({ extended: false, limit: '16kb' }), handle);
+  router.use('/oauth2/end_session', errorPageHandler(ctx.log));
   return router;
 }

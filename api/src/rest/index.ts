@@ -1,26 +1,20 @@
-import { Router, type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import type { AppContext } from '../context.js';
-import { AccessTokenVerifier } from '../oidc/tokens/access-token.js';
 import { adminAuditRoutes } from './admin-audit.js';
 import { adminClientRoutes } from './admin-clients.js';
 import { adminGroupRoutes } from './admin-groups.js';
 import { adminInvitationRoutes } from './admin-invitations.js';
 import { adminUserRoutes } from './admin-users.js';
 import { apiTokenRoutes } from './api-tokens.js';
-import { capabilityRoutes } from './capabilities.js';
 import { credentialRoutes } from './credentials.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { meRoutes } from './me.js';
 import { meMfaRoutes } from './me-mfa.js';
-import { openapiRouter } from './openapi.js';
 import { passwordLinkRoutes } from './password-links.js';
-import { RestRoutes } from './route.js';
+import type { RestRoutes } from './route.js';
 
 /** The REST identity API (`/api/v1`) for the portal and for automation. */
-export function restRouter(ctx: AppContext, attemptLimit: RequestHandler): { router: Router; routes: RestRoutes } {
-  const router = Router();
-  const routes = new RestRoutes(ctx, router, new AccessTokenVerifier(ctx.keys, ctx.config.issuer));
-  capabilityRoutes(ctx, routes);
+export function restRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: RequestHandler): void {
   meRoutes(ctx, routes);
   meMfaRoutes(ctx, routes, attemptLimit);
   apiTokenRoutes(ctx, routes);
@@ -32,6 +26,4 @@ export function restRouter(ctx: AppContext, attemptLimit: RequestHandler): { rou
   adminInvitationRoutes(ctx, routes);
   adminAuditRoutes(ctx, routes);
   enrolmentRoutes(ctx, routes, attemptLimit);
-  router.use(openapiRouter(ctx, routes));
-  return { router, routes };
 }

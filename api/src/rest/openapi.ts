@@ -1,17 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import {
-  ApiErrorBody,
-  ConsentDecision,
-  InteractionNext,
-  InteractionView,
-  LoginRequest,
-  LogoutRequest,
-  LogoutResult,
-  MfaRequest,
-  SessionView,
-  SignInResult,
-} from '@gatehouse/shared';
+import { ApiErrorBody } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import type { RestRoutes, RouteSpec } from './route.js';
 
@@ -23,53 +12,6 @@ const ERRORS: Record<string, string> = {
   '429': 'Too many requests',
 };
 
-/** A route documented here but served by its own router: the sign-in screens' JSON endpoints. */
-export interface BrowserRouteDoc {
-  method: 'get' | 'post';
-  path: string;
-  summary: string;
-  body?: z.ZodType;
-  response?: z.ZodType;
-}
-
-/** The endpoints the SPA uses to sign people in; cookie-authenticated, no scopes. */
-export const BROWSER_ROUTES: BrowserRouteDoc[] = [
-  { method: 'get', path: '/api/v1/interactions/:id', summary: 'A pending sign-in request, for the screens', response: InteractionView },
-  {
-    method: 'post',
-    path: '/api/v1/interactions/:id/login',
-    summary: 'Sign in with username and password',
-    body: LoginRequest,
-    response: InteractionNext,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/interactions/:id/mfa',
-    summary: 'The second step: a code or recovery code',
-    body: MfaRequest,
-    response: InteractionNext,
-  },
-  { method: 'post', path: '/api/v1/interactions/:id/continue', summary: 'Go on after setting up two-factor', response: InteractionNext },
-  {
-    method: 'post',
-    path: '/api/v1/interactions/:id/consent',
-    summary: 'Approve or deny the application',
-    body: ConsentDecision,
-    response: InteractionNext,
-  },
-  { method: 'post', path: '/api/v1/interactions/:id/abort', summary: 'Give up the sign-in request', response: InteractionNext },
-  { method: 'get', path: '/api/v1/session', summary: 'Who is signed in on this browser', response: SessionView },
-  { method: 'post', path: '/api/v1/session', summary: 'Sign in to Gatehouse itself', body: LoginRequest, response: SignInResult },
-  {
-    method: 'post',
-    path: '/api/v1/session/mfa',
-    summary: 'The second step of signing in to Gatehouse',
-    body: MfaRequest,
-    response: SignInResult,
-  },
-  { method: 'post', path: '/api/v1/session/logout', summary: 'Sign out this browser', body: LogoutRequest, response: LogoutResult },
-];
-
 type QuerySchema = { properties?: Record<string, object>; required?: string[] };
 
 /** `/api/v1/me/tokens/:id` → `/api/v1/me/tokens/{id}` and its path parameters. */
@@ -78,11 +20,12 @@ function openapiPath(path: string): { path: string; params: string[] } {
   return { path: path.replace(/:(\w+)/g, (_m, name: string) => (params.push(name), `{${name}}`)), params };
 }
 
-function operation(spec: RouteSpec | BrowserRouteDoc, params: string[]) {
+function operation(spec: RouteSpec, params: string[]) {
   const json = (schema: z.ZodType, io: 'input' | 'output') => ({ 'application/json': { schema: z.toJSONSchema(schema, { io }) } });
-  const scope = 'scope' in spec && spec.scope !== 'public' ? spec.scope : undefined;
-  const isPublic = 'scope' in spec && spec.scope === 'public';
-  const query = 'query' in spec && spec.query ? (z.toJSONSchema(spec.query, { io: 'input' }) as QuerySchema) : undefined;
+  // `browser` routes are the sign-in screens': the session cookie only, no scope.
+  const scope = spec.scope !== 'public' && spec.scope !== 'browser' ? spec.scope : undefined;
+  const isPublic = spec.scope === 'public';
+  const query = spec.query ? (z.toJSONSchema(spec.query, { io: 'input' }) as QuerySchema) : undefined;
   return {
     summary: spec.summary,
     operationId: `${spec.method}${spec.path.replace(/\/api\/v1|:(\w+)|[^A-Za-z]/g, (m, p?: string) => (p ? `By${p}` : m === '/api/v1' ? '' : '_'))}`,
@@ -99,7 +42,7 @@ function operation(spec: RouteSpec | BrowserRouteDoc, params: string[]) {
     ],
     ...(spec.body && { requestBody: { required: true, content: json(spec.body, 'input') } }),
     responses: {
-      [String(spec.response ? ('status' in spec && spec.status) || 200 : 204)]: spec.response
+      [String(spec.response ? spec.status || 200 : 204)]: spec.response
         ? { description: 'Success', content: json(spec.response, 'output') }
         : { description: 'Done' },
       ...Object.fromEntries(
@@ -115,7 +58,7 @@ function operation(spec: RouteSpec | BrowserRouteDoc, params: string[]) {
 /** The OpenAPI 3.1 document, generated from the routes' own zod schemas. */
 export function openapiDocument(ctx: AppContext, routes: RestRoutes): object {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const spec of [...routes.specs, ...BROWSER_ROUTES]) {
+  for (const spec of routes.specs) {
     const { path, params } = openapiPath(spec.path);
     (paths[path] ??= {})[spec.method] = operation(spec, params);
   }

@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import type { ApiScope } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
+import { requireSameOrigin } from '../http/csrf.js';
 import { parseBody, parseQuery } from '../http/validate.js';
-import type { AccessTokenVerifier } from '../oidc/tokens/access-token.js';
 import { authenticate, type Principal } from './principal.js';
 
 /** One REST endpoint: its contract (also the source of the OpenAPI document) and its handler. */
@@ -20,8 +20,10 @@ export interface RouteSpec<
   /**
    * The scope a caller needs (implied scopes count). `public` routes take no credentials: they
    * serve people without an account yet and check a single-use token of their own instead.
+   * `browser` routes are the sign-in screens' own: cookie-only (no bearer token), CSRF-checked,
+   * and whoever may be signed in on the browser.
    */
-  scope: ApiScope | 'public';
+  scope: ApiScope | 'public' | 'browser';
   body?: B;
   /** The query string's parameters, parsed like the body. */
   query?: Q;
@@ -45,12 +47,14 @@ type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
 export class RestRoutes {
   readonly specs: RouteSpec[] = [];
   private readonly json = express.json({ limit: '64kb' });
+  private readonly origin: string;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly router: Router,
-    private readonly verifier: AccessTokenVerifier,
-  ) {}
+  ) {
+    this.origin = new URL(ctx.config.issuer).origin;
+  }
 
   /** `before` runs ahead of authentication, e.g. a rate limit for endpoints that check secrets. */
   add<B extends z.ZodType | undefined, R extends z.ZodType | undefined, Q extends z.ZodObject | undefined = undefined>(
@@ -70,6 +74,15 @@ export class RestRoutes {
     this.mount(spec, handler as (c: RouteContext<unknown, unknown, Principal | undefined>) => Promise<unknown>, before);
   }
 
+  /** A sign-in screen's route: the browser's cookies only, with the CSRF check on every change. */
+  addBrowser<B extends z.ZodType | undefined, R extends z.ZodType | undefined, Q extends z.ZodObject | undefined = undefined>(
+    spec: RouteSpec<B, R, Q> & { scope: 'browser' },
+    handler: (c: RouteContext<Input<B>, Input<Q>, undefined>) => Promise<Output<R>>,
+    before: RequestHandler[] = [],
+  ): void {
+    this.mount(spec, handler as (c: RouteContext<unknown, unknown, Principal | undefined>) => Promise<unknown>, before);
+  }
+
   private mount(
     spec: RouteSpec,
     handler: (c: RouteContext<unknown, unknown, Principal | undefined>) => Promise<unknown>,
@@ -77,15 +90,17 @@ export class RestRoutes {
   ): void {
     this.specs.push(spec);
     const realm = this.ctx.config.issuer;
-    this.router[spec.method](spec.path, ...before, this.json, async (req, res) => {
-      if (spec.scope === 'public') {
+    // The CSRF check comes first, so a forged call does not even count against a rate limit.
+    const guard = spec.scope === 'browser' ? [requireSameOrigin(this.origin)] : [];
+    this.router[spec.method](spec.path, ...guard, ...before, this.json, async (req, res) => {
+      if (spec.scope === 'public' || spec.scope === 'browser') {
         const body = spec.body ? parseBody(spec.body, req.body) : undefined;
         const query = spec.query ? parseQuery(spec.query, req.query) : undefined;
         return this.respond(spec, res, await handler({ req, res, principal: undefined, body, query }));
       }
       let principal: Principal;
       try {
-        principal = await authenticate(this.ctx, this.verifier, req);
+        principal = await authenticate(this.ctx, req);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'invalid_token') {
           res.set('WWW-Authenticate', `Bearer realm="${realm}", error="invalid_token"`);

@@ -18,13 +18,14 @@ describe('the OpenAPI document', () => {
       assert.equal(result.valid, true, JSON.stringify(result.errors));
       assert.equal(doc.openapi, '3.1.0');
 
-      const { restRouter } = await import('../../src/rest/index.js');
-      const { routes } = restRouter(h.ctx, (_req, _res, next) => next());
+      const { jsonApiRouter } = await import('../../src/app.js');
+      const { PerIpLimit } = await import('../../src/http/rate-limit.js');
+      const { routes } = jsonApiRouter(h.ctx, new PerIpLimit(1000, 60), (_req, _res, next) => next());
       for (const spec of routes.specs) {
         const op = doc.paths[spec.path.replace(/:(\w+)/g, '{$1}')]?.[spec.method];
         assert.ok(op, `${spec.method} ${spec.path} is documented`);
         // Public routes take no credentials: openapi.ts gives them `security: []` and no scope.
-        assert.equal(op['x-required-scope'], spec.scope === 'public' ? undefined : spec.scope);
+        assert.equal(op['x-required-scope'], spec.scope === 'public' || spec.scope === 'browser' ? undefined : spec.scope);
         assert.equal(Boolean(op.requestBody), Boolean(spec.body));
       }
       assert.ok(routes.specs.length >= 3);
@@ -42,11 +43,10 @@ describe('the OpenAPI document', () => {
     try {
       const doc = (await request(h.app).get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
       const pass: RequestHandler = (_req, _res, next) => next();
-      const { interactionRouter } = await import('../../src/interaction/routes.js');
-      const { sessionRouter } = await import('../../src/session/routes.js');
-      const { restRouter } = await import('../../src/rest/index.js');
+      const { jsonApiRouter } = await import('../../src/app.js');
+      const { PerIpLimit } = await import('../../src/http/rate-limit.js');
       const served: string[] = [];
-      for (const router of [interactionRouter(h.ctx, pass), sessionRouter(h.ctx, pass), restRouter(h.ctx, pass).router]) {
+      for (const router of [jsonApiRouter(h.ctx, new PerIpLimit(1000, 60), pass).router]) {
         for (const layer of router.stack as { route?: { path: string; methods: Record<string, boolean> } }[]) {
           if (!layer.route || !layer.route.path.startsWith('/api/v1/')) continue;
           for (const method of Object.keys(layer.route.methods)) served.push(`${method} ${layer.route.path}`);

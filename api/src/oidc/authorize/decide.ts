@@ -1,3 +1,4 @@
+import { isApiScope, ownerScopes } from '@gatehouse/shared';
 import type { AppContext } from '../../context.js';
 import type { Interaction } from '../../storage/interactions.js';
 import type { Session } from '../../storage/sessions.js';
@@ -5,14 +6,21 @@ import { NotAllowed, allowsUser } from '../access-policy.js';
 import { AccessDenied, ConsentRequired, LoginRequired, OAuthError } from '../errors.js';
 import type { AuthorizeRequest } from './request.js';
 
+/** Once someone is signed in: their session, and the requested scopes they hold. */
+type SignedIn = { session: Session; scopes: string[] };
+
 export type Decision = { forceLogin: boolean } & (
-  | { next: 'login' }
-  | { next: 'mfa'; session: Session }
-  | { next: 'enrol'; session: Session }
-  | { next: 'consent'; session: Session }
-  | { next: 'denied'; session: Session }
-  | { next: 'issue'; session: Session }
+  { next: 'login' } | ({ next: 'mfa' | 'enrol' | 'consent' | 'denied' } & SignedIn) | ({ next: 'issue' } & SignedIn)
 );
+
+/**
+ * The requested scopes the user holds: an API scope is granted only to a user who may use it
+ * (an `admin:*` scope to an admin), whatever the client is allowed; the rest are the user's own.
+ */
+export function heldScopes(scopes: readonly string[], user: { isAdmin: boolean }): string[] {
+  const owned = ownerScopes(user.isAdmin);
+  return scopes.filter((s) => !isApiScope(s) || owned.has(s));
+}
 
 /**
  * What an authorization request needs before a code can be issued:
@@ -54,9 +62,10 @@ export async function decide(
     return { next: 'login', forceLogin };
   }
 
+  const signedIn = { session: active, scopes: heldScopes(request.scopes, user), forceLogin };
   if (!allowsUser(request.client, user)) {
     if (request.prompts.has('none')) throw new NotAllowed(user.id, false);
-    return { next: 'denied', session: active, forceLogin };
+    return { next: 'denied', ...signedIn };
   }
 
   if ((request.client.requireMfa || user.requireMfa) && !active.amr.includes('otp')) {
@@ -68,17 +77,17 @@ export async function decide(
       return { next: 'login', forceLogin };
     }
     const { totp } = await ctx.identity.mfa.status(active.userId);
-    return { next: totp.enabled ? 'mfa' : 'enrol', session: active, forceLogin };
+    return { next: totp.enabled ? 'mfa' : 'enrol', ...signedIn };
   }
 
   let needsConsent = false;
   if (request.client.consent === 'explicit' && interaction?.consent !== 'approved') {
     const approved = new Set(await ctx.storage.consents.scopes(active.userId, request.client.id));
-    needsConsent = request.prompts.has('consent') || request.scopes.some((s) => !approved.has(s));
+    needsConsent = request.prompts.has('consent') || signedIn.scopes.some((s) => !approved.has(s));
   }
   if (needsConsent) {
     if (request.prompts.has('none')) throw new ConsentRequired('The user has not approved this application.');
-    return { next: 'consent', session: active, forceLogin };
+    return { next: 'consent', ...signedIn };
   }
-  return { next: 'issue', session: active, forceLogin };
+  return { next: 'issue', ...signedIn };
 }

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Response } from 'express';
-import type { OAuthError } from '../errors.js';
+import type { ErrorRequestHandler, Response } from 'express';
+import type { OAuthErrorCode } from '@gatehouse/shared';
+import type { Logger } from '../../http/logger.js';
+import { OAuthError } from '../errors.js';
+import { oauthErrorBody } from '../error-response.js';
 
 const STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}' +
@@ -30,4 +33,17 @@ export function sendErrorPage(res: Response, err: OAuthError, title = 'This sign
         `<p>Go back to the application you came from and try again. If it keeps happening, tell the people who run it.</p>` +
         `<p><code>error: ${escape(err.error)}</code></p><p><a href="/">Go to Gatehouse</a></p></main></body></html>`,
     );
+}
+
+/**
+ * The error responder of the browser-facing protocol routers (authorize, end-session): what
+ * reaches Express's error path there — an unreadable body or path, a failure of ours — is an
+ * error page too, in RFC 6749's terms, and only a failure of ours is logged.
+ */
+export function errorPageHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const { status, body } = oauthErrorBody(err);
+    if (status >= 500) log.error('browser endpoint failed', err, req);
+    sendErrorPage(res, new OAuthError(body.error as OAuthErrorCode, body.error_description ?? 'The request cannot be answered.', status));
+  };
 }

@@ -25,10 +25,10 @@ export function errorRedirect(ctx: AppContext, target: TrustedTarget, err: OAuth
 }
 
 /**
- * Issues an authorization code (RFC 6749 §4.1.2): 256 random bits, stored only as a hash,
- * bound to its grant, redirect_uri and PKCE challenge, and short-lived.
+ * Issues an authorization code (RFC 6749 §4.1.2) for the granted `scopes`: 256 random bits,
+ * stored only as a hash, bound to its grant, redirect_uri and PKCE challenge, and short-lived.
  */
-export async function issueCode(ctx: AppContext, request: AuthorizeRequest, session: Session): Promise<string> {
+export async function issueCode(ctx: AppContext, request: AuthorizeRequest, session: Session, scopes: string[]): Promise<string> {
   const now = ctx.clock.now();
   const code = ctx.random.token(32);
   await ctx.storage.grants.insertWithCode(
@@ -37,8 +37,8 @@ export async function issueCode(ctx: AppContext, request: AuthorizeRequest, sess
       clientId: request.client.id,
       userId: session.userId,
       sessionId: session.id,
-      scope: request.scopes,
-      offline: request.scopes.includes('offline_access'),
+      scope: scopes,
+      offline: scopes.includes('offline_access'),
       nonce: request.params.nonce ?? null,
       authTime: session.authTime,
       amr: session.amr,
