@@ -3,6 +3,26 @@ import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
+/** One no-restricted-imports rule per API folder, naming the folders it must not import. */
+function layers(above) {
+  return Object.entries(above).map(([folder, forbidden]) => ({
+    files: [`api/src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: forbidden.map((f) => (f.startsWith('!') ? `!**/${f.slice(1)}` : `**/${f}/**`)),
+              message: `api/src/${folder}/ may only import the folders below it (the layers in docs/ARCHITECTURE.md).`,
+            },
+          ],
+        },
+      ],
+    },
+  }));
+}
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/build/**', '**/.svelte-kit/**', '**/node_modules/**', '**/.turbo/**'] },
   js.configs.recommended,
@@ -15,6 +35,21 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  // The API's folders are stacked: a folder imports only from the folders below it
+  // (docs/ARCHITECTURE.md). Both JSON surfaces share rest/route.ts, the endpoint contract.
+  ...layers({
+    lib: ['audit', 'config', 'http', 'identity', 'interaction', 'metrics', 'mfa', 'oidc', 'rest', 'session', 'storage', 'web'],
+    storage: ['audit', 'http', 'identity', 'interaction', 'metrics', 'mfa', 'oidc', 'rest', 'session', 'web'],
+    mfa: ['identity', 'interaction', 'oidc', 'rest', 'session', 'web'],
+    audit: ['identity', 'interaction', 'oidc', 'rest', 'session', 'web'],
+    metrics: ['identity', 'interaction', 'oidc', 'rest', 'session', 'web'],
+    identity: ['interaction', 'oidc', 'rest', 'session', 'web'],
+    http: ['interaction', 'oidc', 'rest', 'session', 'web'],
+    session: ['interaction', 'oidc', 'rest', 'web'],
+    oidc: ['interaction', 'rest', 'web'],
+    interaction: ['rest', '!rest/route.js', 'web'],
+    rest: ['interaction', 'web'],
+  }),
   ...svelte.configs.recommended,
   {
     files: ['web/**/*.svelte', 'web/**/*.svelte.ts'],
