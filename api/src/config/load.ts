@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
 
-/** Environment variable → path in the config object. The README's table is this list. */
+/** Environment variable → path in the config object. The tables in docs/configuration.md are this list. */
 export const ENV_VARS: Record<string, string[]> = {
   GATEHOUSE_PORT: ['port'],
   GATEHOUSE_HOST: ['host'],
