@@ -1,7 +1,6 @@
 import { sha256 } from './lib/hash.js';
 import type { ClientRegistration } from '@gatehouse/shared';
 import type { AppContext } from './context.js';
-import { hashPassword } from './identity/passwords.js';
 import type { Client } from './storage/clients.js';
 
 /** A client registration as stored: the secret only as its SHA-256. */
@@ -75,26 +74,20 @@ export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   await purgeAuditLog(ctx);
   // Only the embedded store holds users; OpenBao's admins are members of `openbao.adminGroup`.
   if (!ctx.identity.capabilities.manageUsers) return { adminCreated: false };
+  const { directory } = ctx.identity;
   // Users added with the CLI before the first start must not stop the first admin being made.
-  if ((await ctx.storage.users.countAdmins()) > 0) return { adminCreated: false };
-  if (await ctx.storage.users.findByLogin('admin')) return { adminCreated: false, noAdmin: true };
+  if ((await directory.countAdmins()) > 0) return { adminCreated: false };
+  if (await directory.resolveUser('admin')) return { adminCreated: false, noAdmin: true };
 
   const generated = ctx.config.adminPassword ? undefined : ctx.random.token(18);
-  const id = ctx.random.token(16);
-  await ctx.storage.users.insert(
-    {
-      id,
-      username: 'admin',
-      email: null,
-      emailVerified: false,
-      name: 'Administrator',
-      nickname: null,
-      passwordHash: await hashPassword(ctx.config.adminPassword ?? generated!),
-      isAdmin: true,
-      disabled: false,
-    },
-    now,
-  );
-  await ctx.audit.record({ event: 'user_create', userId: id, detail: { username: 'admin', by: 'bootstrap' } }, now);
+  const admin = await directory.createUser({
+    username: 'admin',
+    email: null,
+    name: 'Administrator',
+    password: ctx.config.adminPassword ?? generated!,
+    isAdmin: true,
+    groupIds: [],
+  });
+  await ctx.audit.record({ event: 'user_create', userId: admin.id, detail: { username: 'admin', by: 'bootstrap' } }, now);
   return { adminCreated: true, ...(generated && { generatedAdminPassword: generated }) };
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ClientRegistration } from '@gatehouse/shared';
+import type { z } from 'zod';
+import { ClientRegistration, CreateUserRequest, GroupName, NewPassword } from '@gatehouse/shared';
 import { clientFromRegistration } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { buildContext, type AppContext } from './context.js';
-import { hashPassword } from './identity/passwords.js';
+import { DirectoryConflict, NotSupported, type DirectoryUser } from './identity/provider.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
 
@@ -31,13 +32,52 @@ async function readStdinLine(): Promise<string> {
   throw new UsageError('no password on standard input');
 }
 
+/**
+ * The input as the shared schema parses it, or a UsageError with the API's own messages, one
+ * `field: message` line per problem (`label` names a value that is not an object).
+ */
+function parse<S extends z.ZodType>(schema: S, input: unknown, label: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new UsageError(result.error.issues.map((i) => `${i.path.join('.') || label}: ${i.message}`).join('\n'));
+}
+
 async function newPassword(ctx: AppContext, fromStdin: boolean): Promise<{ password: string; generated: boolean }> {
-  if (fromStdin) {
-    const password = await readStdinLine();
-    if (password.length < 12) throw new UsageError('the password must be at least 12 characters');
-    return { password, generated: false };
-  }
+  if (fromStdin) return { password: parse(NewPassword, await readStdinLine(), 'password'), generated: false };
   return { password: ctx.random.token(18), generated: true };
+}
+
+/** The user of that exact username (or id), through the identity backend. */
+async function namedUser(ctx: AppContext, username: string | undefined): Promise<DirectoryUser> {
+  const user = username ? await ctx.identity.directory.resolveUser(username) : undefined;
+  if (!user) throw new UsageError(`no user named ${username ?? ''}`);
+  return user;
+}
+
+/** The ids of the named groups, creating those that do not exist yet. */
+async function groupIds(ctx: AppContext, names: string[]): Promise<string[]> {
+  const { directory } = ctx.identity;
+  const wanted = [...new Set(names.map((n) => parse(GroupName, n, 'group')))];
+  const found = await directory.findGroupsByName(wanted);
+  const ids: string[] = [];
+  for (const name of wanted) {
+    const group =
+      found.find((g) => g.name === name) ??
+      found.find((g) => g.name.toLowerCase() === name.toLowerCase()) ??
+      (await directory.createGroup({ name, description: null, requireMfa: false, parentIds: [] }));
+    ids.push(group.id);
+  }
+  return ids;
+}
+
+/** Every user, page by page. */
+async function allUsers(ctx: AppContext): Promise<DirectoryUser[]> {
+  const users: DirectoryUser[] = [];
+  for (;;) {
+    const page = await ctx.identity.directory.listUsers({ limit: 200, offset: users.length });
+    users.push(...page.users);
+    if (page.users.length === 0 || users.length >= page.total) return users;
+  }
 }
 
 async function run(ctx: AppContext, argv: string[]): Promise<void> {
@@ -63,46 +103,39 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
   const out = (s: string) => process.stdout.write(s + '\n');
 
   if (area === 'user' && verb === 'add') {
-    const username = positionals[0];
-    if (!username || !/^[A-Za-z0-9._@-]{1,64}$/.test(username)) throw new UsageError('give a username of 1-64 letters, digits or ._@-');
-    if (await ctx.storage.users.findByLogin(username)) throw new UsageError(`user ${username} already exists`);
-    const { password, generated } = await newPassword(ctx, values['password-stdin']);
-    const id = ctx.random.token(16);
-    await ctx.storage.users.insert(
-      {
-        id,
-        username,
-        email: values.email ?? null,
-        emailVerified: false,
-        name: values.name ?? null,
-        nickname: null,
-        passwordHash: await hashPassword(password),
-        isAdmin: values.admin,
-        disabled: false,
-      },
-      now,
+    // The rules of the admin API's user creation, with its messages.
+    const { username, email, name, isAdmin } = parse(
+      CreateUserRequest,
+      { username: positionals[0] ?? '', email: values.email ?? null, name: values.name ?? null, isAdmin: values.admin },
+      'user',
     );
-    await ctx.storage.users.addToGroups(id, values.group, () => ctx.random.token(16));
-    await ctx.audit.record({ event: 'user_create', userId: id, detail: { username, by: 'cli' } }, now);
-    out(`Created user ${username} (id ${id})${values.admin ? ' with admin rights' : ''}.`);
+    if (await ctx.identity.directory.resolveUser(username)) throw new UsageError(`user ${username} already exists`);
+    const { password, generated } = await newPassword(ctx, values['password-stdin']);
+    const user = await ctx.identity.directory.createUser({
+      username,
+      email: email ?? null,
+      name: name ?? null,
+      password,
+      isAdmin,
+      groupIds: await groupIds(ctx, values.group),
+    });
+    await ctx.audit.record({ event: 'user_create', userId: user.id, detail: { username, by: 'cli' } }, now);
+    out(`Created user ${username} (id ${user.id})${isAdmin ? ' with admin rights' : ''}.`);
     if (generated) out(`Password (shown once): ${password}`);
     return;
   }
   if (area === 'user' && verb === 'passwd') {
-    const user = positionals[0] ? await ctx.storage.users.findByLogin(positionals[0]) : undefined;
-    if (!user || user.username.toLowerCase() !== positionals[0]!.toLowerCase())
-      throw new UsageError(`no user named ${positionals[0] ?? ''}`);
+    const user = await namedUser(ctx, positionals[0]);
     const { password, generated } = await newPassword(ctx, values['password-stdin']);
-    await ctx.storage.users.setPasswordHash(user.id, await hashPassword(password), now);
+    if (!(await ctx.identity.directory.setPassword(user.id, password)))
+      throw new UsageError(`the password of ${user.username} cannot be set here`);
     await ctx.audit.record({ event: 'password_set', userId: user.id, detail: { by: 'cli' } }, now);
     out(`Password of ${user.username} changed.`);
     if (generated) out(`New password (shown once): ${password}`);
     return;
   }
   if (area === 'user' && verb === 'reset-totp') {
-    const user = positionals[0] ? await ctx.storage.users.findByLogin(positionals[0]) : undefined;
-    if (!user || user.username.toLowerCase() !== positionals[0]!.toLowerCase())
-      throw new UsageError(`no user named ${positionals[0] ?? ''}`);
+    const user = await namedUser(ctx, positionals[0]);
     if (!(await ctx.identity.mfa.status(user.id)).totp.enabled) throw new UsageError(`${user.username} has no two-factor authentication`);
     await ctx.identity.mfa.disableTotp(user.id);
     await ctx.audit.record({ event: 'totp_disable', userId: user.id, detail: { by: 'cli' } }, now);
@@ -110,9 +143,7 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
     return;
   }
   if (area === 'user' && verb === 'list') {
-    for (const u of await ctx.storage.users.list()) {
-      const groups = await ctx.storage.users.groupsOf(u.id);
-      const totp = (await ctx.identity.mfa.status(u.id)).totp.enabled ? 'totp' : '-';
+    for (const u of await allUsers(ctx)) {
       out(
         [
           u.username,
@@ -120,8 +151,8 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
           u.email ?? '-',
           u.isAdmin ? 'admin' : 'user',
           u.disabled ? 'disabled' : 'active',
-          groups.join(',') || '-',
-          totp,
+          u.groups.map((g) => g.name).join(',') || '-',
+          u.totpEnabled ? 'totp' : '-',
         ].join('\t'),
       );
     }
@@ -130,24 +161,25 @@ async function run(ctx: AppContext, argv: string[]): Promise<void> {
   if (area === 'client' && verb === 'add') {
     const type = values.public ? 'public' : 'confidential';
     const secret = type === 'confidential' ? ctx.random.token(32) : undefined;
-    const parsed = ClientRegistration.safeParse({
-      client_id: positionals[0],
-      name: values.name,
-      type,
-      client_secret: secret,
-      redirect_uris: values['redirect-uri'],
-      post_logout_redirect_uris: values['post-logout-uri'],
-      consent: values.consent,
-      id_token_signed_response_alg: values.alg,
-      ...(values['auth-method'] && { token_endpoint_auth_method: values['auth-method'] }),
-    });
-    if (!parsed.success) {
-      throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'client'}: ${i.message}`).join('\n'));
-    }
-    if (await ctx.storage.clients.find(parsed.data.client_id)) throw new UsageError(`client ${parsed.data.client_id} already exists`);
-    await ctx.storage.clients.insert(clientFromRegistration(parsed.data, 'local'), now);
-    await ctx.audit.record({ event: 'client_create', clientId: parsed.data.client_id, detail: { by: 'cli' } }, now);
-    out(`Created ${type} client ${parsed.data.client_id}.`);
+    const registration = parse(
+      ClientRegistration,
+      {
+        client_id: positionals[0],
+        name: values.name,
+        type,
+        client_secret: secret,
+        redirect_uris: values['redirect-uri'],
+        post_logout_redirect_uris: values['post-logout-uri'],
+        consent: values.consent,
+        id_token_signed_response_alg: values.alg,
+        ...(values['auth-method'] && { token_endpoint_auth_method: values['auth-method'] }),
+      },
+      'client',
+    );
+    if (await ctx.storage.clients.find(registration.client_id)) throw new UsageError(`client ${registration.client_id} already exists`);
+    await ctx.storage.clients.insert(clientFromRegistration(registration, 'local'), now);
+    await ctx.audit.record({ event: 'client_create', clientId: registration.client_id, detail: { by: 'cli' } }, now);
+    out(`Created ${type} client ${registration.client_id}.`);
     if (secret) out(`Client secret (shown once): ${secret}`);
     return;
   }
@@ -172,7 +204,13 @@ async function main(): Promise<number> {
     await run(ctx, argv);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      err instanceof DirectoryConflict ||
+      err instanceof NotSupported ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`gatehouse: ${(err as Error).message}\n`);
       return 2;
     }

@@ -9,6 +9,8 @@ import { cryptoRandom, type Random } from './lib/random.js';
 import { createSecretBox, loadSecretKey, type SecretBox } from './lib/secret-box.js';
 import { countAuditEvent } from './metrics/audit-counters.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
+import { AccessTokenVerifier } from './oidc/tokens/access-token.js';
+import { AccessTokenValidator } from './oidc/tokens/access-token-validator.js';
 import { Keystore } from './oidc/tokens/keystore.js';
 import { SessionService } from './session/service.js';
 import { Regulator } from './mfa/regulation.js';
@@ -23,6 +25,8 @@ export interface AppContext {
   storage: Storage;
   identity: IdentityProvider;
   keys: Keystore;
+  /** Checks the access tokens Gatehouse issued, wherever it accepts them. */
+  accessTokens: AccessTokenValidator;
   box: SecretBox;
   sessions: SessionService;
   regulator: Regulator;
@@ -70,6 +74,7 @@ export async function buildContext(config: Config, options: ContextOptions = {})
     storage,
     identity,
     keys,
+    accessTokens: new AccessTokenValidator(new AccessTokenVerifier(keys, config.issuer), storage.grants, identity, clock),
     box,
     cookies,
     sessions,

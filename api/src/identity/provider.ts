@@ -135,6 +135,8 @@ export interface Directory {
   getUser(id: string): Promise<DirectoryUser | undefined>;
   /** By exact id, or else exact (case-insensitive) username; never a partial match. */
   resolveUser(ref: string): Promise<DirectoryUser | undefined>;
+  /** Users with admin rights, disabled ones included (start-up makes a first admin when there are none). */
+  countAdmins(): Promise<number>;
   createUser(u: {
     username: string;
     email: string | null;

@@ -68,6 +68,8 @@ export function createSqliteDirectory(users: UserRepo, groups: GroupRepo, clock:
       return u && toUser(u);
     },
 
+    countAdmins: () => users.countAdmins(),
+
     async createUser(u) {
       const id = random.token(16);
       const result = await users.create(

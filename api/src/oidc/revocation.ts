@@ -9,14 +9,13 @@ import type { Client } from '../storage/clients.js';
 import { InvalidRequest, OAuthError } from './errors.js';
 import { sendOAuthError } from './error-response.js';
 import { InvalidClientBasic, authenticateClient } from './token/client-auth.js';
-import { AccessTokenVerifier } from './tokens/access-token.js';
 
 /** The grant behind a refresh or access token, if it was issued to this client. */
-async function grantOf(ctx: AppContext, verifier: AccessTokenVerifier, client: Client, token: string): Promise<string | undefined> {
+async function grantOf(ctx: AppContext, client: Client, token: string): Promise<string | undefined> {
   const refresh = await ctx.storage.grants.findRefreshToken(sha256(token));
   if (refresh) return refresh.grant.clientId === client.id ? refresh.grant.id : undefined;
   if (token.startsWith(API_TOKEN_PREFIX)) return undefined;
-  const claims = await verifier.verify(token, ctx.clock.now()).catch(() => undefined);
+  const claims = await ctx.accessTokens.identify(token);
   return claims && claims.clientId === client.id ? claims.grantId : undefined;
 }
 
@@ -28,7 +27,6 @@ async function grantOf(ctx: AppContext, verifier: AccessTokenVerifier, client: C
  */
 export function revocationRouter(ctx: AppContext): Router {
   const router = Router();
-  const verifier = new AccessTokenVerifier(ctx.keys, ctx.config.issuer);
   const limiter = limitPerIp(ctx.config.rateLimit.token, ctx.config.rateLimit.windowSeconds, (_req, res) =>
     sendOAuthError(res, new OAuthError('temporarily_unavailable', 'Too many requests. Retry later.', 429)),
   );
@@ -39,7 +37,7 @@ export function revocationRouter(ctx: AppContext): Router {
       if (repeated) throw new InvalidRequest(`${repeated} was given more than once.`);
       const client = await authenticateClient(ctx, req, values);
       if (!values.token) throw new InvalidRequest('token is missing.');
-      const grantId = await grantOf(ctx, verifier, client, values.token);
+      const grantId = await grantOf(ctx, client, values.token);
       if (grantId) {
         const now = ctx.clock.now();
         await ctx.storage.grants.revoke(grantId, now);

@@ -9,7 +9,7 @@ import { PerIpLimit } from '../http/rate-limit.js';
 import { captureHeaders } from '../http/security-headers.js';
 import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from './errors.js';
 import { oauthErrorBody } from './error-response.js';
-import { AccessTokenRejected, AccessTokenVerifier } from './tokens/access-token.js';
+import { AccessTokenRejected, type AccessTokenRejection } from './tokens/access-token.js';
 
 type FormRequest = IncomingMessage & { body?: Record<string, unknown> };
 
@@ -34,6 +34,15 @@ const loggedRequest = (req: IncomingMessage) => ({ method: req.method, path: (re
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** RFC 6750 §3.1: each refusal of the token as the error that answers it. */
+const REFUSALS: Record<AccessTokenRejection, () => OAuthError> = {
+  invalid: () => new InvalidToken('The access token is invalid or has expired.'),
+  expired: () => new InvalidToken('The access token is invalid or has expired.'),
+  revoked: () => new InvalidToken('The access token has been revoked.'),
+  insufficient_scope: () => new InsufficientScope('The access token lacks the openid scope.'),
+  user_gone: () => new InvalidToken('The user of this token no longer exists or is disabled.'),
+};
+
 /**
  * The UserInfo endpoint (OIDC Core §5.3): claims released by the token's scopes. A hot route
  * (answered before Express, see hot-routes.ts) with the behaviour of the Express stack it
@@ -49,7 +58,6 @@ export function userinfoRoute(ctx: AppContext, security: RequestHandler, trust: 
   const base = captureHeaders(security, { ...CORS_HEADERS, 'Cache-Control': 'no-store', Pragma: 'no-cache' });
   const preflight = captureHeaders(security, { ...CORS_HEADERS, ...CORS_PREFLIGHT_HEADERS });
   const limit = new PerIpLimit(ctx.config.rateLimit.api, ctx.config.rateLimit.windowSeconds);
-  const verifier = new AccessTokenVerifier(ctx.keys, ctx.config.issuer);
   const form = express.urlencoded({ extended: false, limit: '16kb' }) as unknown as (
     req: IncomingMessage,
     res: ServerResponse,
@@ -76,14 +84,9 @@ export function userinfoRoute(ctx: AppContext, security: RequestHandler, trust: 
 
   /** The claims, or the OAuthError that answers the request. */
   async function claimsFor(token: string) {
-    const claims = await verifier.verify(token, ctx.clock.now()).catch((err: unknown) => {
-      throw err instanceof AccessTokenRejected ? new InvalidToken('The access token is invalid or has expired.') : err;
+    const { account, claims } = await ctx.accessTokens.validate(token, { load: 'account', scope: 'openid' }).catch((err: unknown) => {
+      throw err instanceof AccessTokenRejected ? REFUSALS[err.reason]() : err;
     });
-    const grant = await ctx.storage.grants.find(claims.grantId);
-    if (!grant || grant.revokedAt !== null || grant.userId !== claims.sub) throw new InvalidToken('The access token has been revoked.');
-    if (!claims.scope.includes('openid')) throw new InsufficientScope('The access token lacks the openid scope.');
-    const account = await ctx.identity.findAccount(claims.sub);
-    if (!account) throw new InvalidToken('The user of this token no longer exists or is disabled.');
     return buildClaims(account, claims.scope);
   }
 

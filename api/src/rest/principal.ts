@@ -5,7 +5,7 @@ import { ApiError } from '../http/api-error.js';
 import { csrfRejected, passesCsrfCheck } from '../http/csrf.js';
 import type { UserSummary } from '../identity/provider.js';
 import { sha256 } from '../lib/hash.js';
-import { AccessTokenRejected, type AccessTokenVerifier } from '../oidc/tokens/access-token.js';
+import { AccessTokenRejected } from '../oidc/tokens/access-token.js';
 import { requireSession } from './require-session.js';
 
 /** Who is calling the REST API, how, and with which scopes. */
@@ -29,7 +29,7 @@ export const invalidToken = (message: string) => new ApiError('invalid_token', 4
  * - otherwise the browser session cookie, with the CSRF check for state-changing calls
  * A token's scopes are always cut down to what its owner may do now.
  */
-export async function authenticate(ctx: AppContext, verifier: AccessTokenVerifier, req: Request): Promise<Principal> {
+export async function authenticate(ctx: AppContext, req: Request): Promise<Principal> {
   const header = req.get('authorization');
   if (header === undefined) {
     if (!passesCsrfCheck(req, new URL(ctx.config.issuer).origin)) throw csrfRejected();
@@ -48,11 +48,10 @@ export async function authenticate(ctx: AppContext, verifier: AccessTokenVerifie
     return { via: 'api_token', user, scopes: intersect(expandScopes(found.scopes), ownerScopes(user.isAdmin)) };
   }
 
-  const claims = await verifier.verify(token, now).catch((err: unknown) => {
-    throw err instanceof AccessTokenRejected ? invalidToken('The access token is not valid or has expired.') : err;
+  const { claims, user } = await ctx.accessTokens.validate(token, { load: 'user' }).catch((err: unknown) => {
+    if (!(err instanceof AccessTokenRejected)) throw err;
+    const expired = err.reason === 'invalid' || err.reason === 'expired';
+    throw invalidToken(expired ? 'The access token is not valid or has expired.' : 'The access token has been revoked.');
   });
-  const grant = await ctx.storage.grants.find(claims.grantId);
-  const user = grant && grant.revokedAt === null && grant.userId === claims.sub ? await ctx.identity.findUser(claims.sub) : undefined;
-  if (!user) throw invalidToken('The access token has been revoked.');
   return { via: 'access_token', user, scopes: intersect(expandScopes(claims.scope), ownerScopes(user.isAdmin)) };
 }

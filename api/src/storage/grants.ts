@@ -37,6 +37,14 @@ export interface RefreshTokenRecord {
   rotatedAt: number | null;
 }
 
+/** A refresh token to store: its SHA-256, never the token itself. */
+export interface NewRefreshToken {
+  hash: string;
+  grantId: string;
+  scope: string[];
+  expiresAt: number;
+}
+
 const toGrant = (r: GrantTable): Grant => ({
   id: r.id,
   clientId: r.client_id,
@@ -193,17 +201,24 @@ export class GrantRepo {
     };
   }
 
-  /** Marks the code used; false if it already was (RFC 6749 §4.1.2: single use). */
-  async consumeCode(hash: string, now: number): Promise<boolean> {
-    return (await this.q.consumeCode.run({ hash, now })) > 0;
+  /**
+   * Spends the code (RFC 6749 §4.1.2: single use) and stores the refresh token issued for it, in
+   * one transaction: when storing fails the code stays unspent, so the client's retry is a first
+   * use, not a reuse. False, storing nothing, when the code was spent already.
+   */
+  async redeemCode(hash: string, now: number, refreshToken: NewRefreshToken | undefined): Promise<boolean> {
+    return runInTransaction(this.db, [
+      this.q.consumeCode.step({ hash, now }, { mustChange: true }),
+      ...(refreshToken ? [this.refreshTokenStep(refreshToken, now)] : []),
+    ]);
   }
 
   async revoke(id: string, now: number): Promise<void> {
     await this.q.revoke.run({ id, now });
   }
 
-  async insertRefreshToken(t: { hash: string; grantId: string; scope: string[]; expiresAt: number }, now: number): Promise<void> {
-    await this.q.insertRefreshToken.run({
+  private refreshTokenStep(t: NewRefreshToken, now: number) {
+    return this.q.insertRefreshToken.step({
       hash: t.hash,
       grant_id: t.grantId,
       scope: t.scope.join(' '),
@@ -225,9 +240,12 @@ export class GrantRepo {
     };
   }
 
-  /** Records that a refresh token was exchanged; keeps the first rotation time. */
-  async markRotated(hash: string, now: number): Promise<void> {
-    await this.q.markRotated.run({ hash, now });
+  /**
+   * Records that a refresh token was exchanged (keeping its first rotation time) and stores its
+   * successor, in one transaction: when storing fails the presented token stays unrotated.
+   */
+  async rotateRefreshToken(hash: string, now: number, next: NewRefreshToken | undefined): Promise<void> {
+    await runInTransaction(this.db, [this.q.markRotated.step({ hash, now }), ...(next ? [this.refreshTokenStep(next, now)] : [])]);
   }
 
   /** Revokes every grant of the user: all their refresh and access tokens stop working. */

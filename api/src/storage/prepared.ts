@@ -70,9 +70,12 @@ export class PreparedQuery<P extends object, R> {
     return (await this.viaKysely(values)).rows;
   }
 
-  /** This write with its values, for runInTransaction. */
-  step(params: P): TransactionStep {
-    return { sql: this.sql, values: this.bind(params) };
+  /**
+   * This write with its values, for runInTransaction. With `mustChange`, a write that changes no
+   * row (a conditional update that lost a race) rolls the whole transaction back.
+   */
+  step(params: P, options: { mustChange?: boolean } = {}): TransactionStep {
+    return { sql: this.sql, values: this.bind(params), mustChange: options.mustChange ?? false };
   }
 
   /** Runs a write; the number of rows it changed. */
@@ -88,21 +91,39 @@ export class PreparedQuery<P extends object, R> {
 export interface TransactionStep {
   sql: string;
   values: unknown[];
+  /** The transaction is rolled back when this write changes no row. */
+  mustChange?: boolean;
 }
+
+/** Thrown inside a transaction to roll it back when a `mustChange` step changed nothing. */
+class Unchanged extends Error {}
 
 /**
  * Runs writes in one transaction: synchronously through better-sqlite3 when it can (nothing
- * else can interleave), else as a kysely transaction, which waits for the connection.
+ * else can interleave), else as a kysely transaction, which waits for the connection. All or
+ * nothing: true when every write ran, false when a `mustChange` step changed no row, and a
+ * failing write rejects; in both cases nothing was written.
  */
-export async function runInTransaction(db: Db, steps: TransactionStep[]): Promise<void> {
-  const native = nativeDatabase(db);
-  if (native && !native.sqlite.inTransaction) {
-    native.sqlite.transaction(() => {
-      for (const { sql, values } of steps) native.prepare(sql).run(values);
-    })();
-    return;
+export async function runInTransaction(db: Db, steps: TransactionStep[]): Promise<boolean> {
+  try {
+    const native = nativeDatabase(db);
+    if (native && !native.sqlite.inTransaction) {
+      native.sqlite.transaction(() => {
+        for (const { sql, values, mustChange } of steps) {
+          if (native.prepare(sql).run(values).changes === 0 && mustChange) throw new Unchanged();
+        }
+      })();
+      return true;
+    }
+    await db.transaction().execute(async (trx) => {
+      for (const { sql, values, mustChange } of steps) {
+        const { numAffectedRows } = await trx.executeQuery(CompiledQuery.raw(sql, values));
+        if (!numAffectedRows && mustChange) throw new Unchanged();
+      }
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof Unchanged) return false;
+    throw err;
   }
-  await db.transaction().execute(async (trx) => {
-    for (const { sql, values } of steps) await trx.executeQuery(CompiledQuery.raw(sql, values));
-  });
 }

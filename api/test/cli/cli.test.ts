@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NewPassword, Username } from '@gatehouse/shared';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { bootstrap } from '../../src/bootstrap.js';
 import { buildContext } from '../../src/context.js';
@@ -56,6 +57,39 @@ describe('the gatehouse CLI', () => {
     assert.match(bad.err, /username/);
   });
 
+  /** What the REST API answers for this value of a shared rule. */
+  const apiMessage = (rule: { safeParse(v: unknown): { error?: { issues: { message: string }[] } } }, value: string) => {
+    const message = rule.safeParse(value).error?.issues[0]?.message;
+    assert.ok(message, `the API accepts ${value}`);
+    return message;
+  };
+
+  it('refuses a username the API refuses, with the API message', () => {
+    for (const name of ['no spaces', 'x'.repeat(65), 'semi;colon']) {
+      const r = cli(['user', 'add', name]);
+      assert.equal(r.code, 2);
+      assert.equal(r.err, `gatehouse: username: ${apiMessage(Username, name)}\n`);
+    }
+    assert.doesNotMatch(cli(['user', 'list']).out, /semi/);
+  });
+
+  it('refuses a new user with a password or email the API refuses, creating nobody', () => {
+    const short = cli(['user', 'add', 'dave', '--password-stdin'], 'too-short\n');
+    assert.equal(short.code, 2);
+    assert.equal(short.err, `gatehouse: password: ${apiMessage(NewPassword, 'too-short')}\n`);
+    const email = cli(['user', 'add', 'dave', '--email', 'not-an-email']);
+    assert.equal(email.code, 2);
+    assert.match(email.err, /^gatehouse: email: /m);
+    assert.doesNotMatch(cli(['user', 'list']).out, /^dave\t/m);
+  });
+
+  it('refuses an email address that belongs to another account, as the API does', () => {
+    const r = cli(['user', 'add', 'dave', '--email', 'CAROL@example.org']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /That email address belongs to another account/);
+    assert.doesNotMatch(cli(['user', 'list']).out, /^dave\t/m);
+  });
+
   it('sets a password read from standard input and refuses a short one', async () => {
     assert.equal(cli(['user', 'passwd', 'carol', '--password-stdin'], 'a-new-long-password\n').code, 0);
     const ok = await withContext((ctx) => ctx.identity.authenticate('carol', 'a-new-long-password'));
@@ -63,6 +97,7 @@ describe('the gatehouse CLI', () => {
     const short = cli(['user', 'passwd', 'carol', '--password-stdin'], 'short\n');
     assert.equal(short.code, 2);
     assert.match(short.err, /at least 12/);
+    assert.equal(short.err, `gatehouse: password: ${apiMessage(NewPassword, 'short')}\n`);
     assert.equal(cli(['user', 'passwd', 'nobody']).code, 2);
   });
 
@@ -120,6 +155,26 @@ describe('the gatehouse CLI', () => {
     const r = cli(['frobnicate']);
     assert.equal(r.code, 2);
     assert.match(r.err, /Usage: gatehouse/);
+  });
+
+  it('makes the first admin at start through the identity backend, with a generated password that signs in', async () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), 'gatehouse-cli-'));
+    const ctx = await buildContext(ConfigSchema.parse({ dataDir: fresh }), { auditSink: () => {}, logger: silentLogger });
+    try {
+      const { directory } = ctx.identity;
+      const created: { username: string; isAdmin: boolean }[] = [];
+      const createUser = directory.createUser.bind(directory);
+      directory.createUser = (u) => (created.push({ username: u.username, isAdmin: u.isAdmin }), createUser(u));
+      const result = await bootstrap(ctx);
+      assert.equal(result.adminCreated, true);
+      assert.deepEqual(created, [{ username: 'admin', isAdmin: true }]);
+      assert.equal(await directory.countAdmins(), 1);
+      const admin = await ctx.identity.authenticate('admin', result.generatedAdminPassword!);
+      assert.ok(admin.ok && (await ctx.identity.findUser(admin.userId))?.isAdmin);
+    } finally {
+      await ctx.close();
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it('does not stop the first admin being made when users were added before the first start', async () => {

@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import request from 'supertest';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { TokenResponse } from '@gatehouse/shared';
@@ -157,6 +159,32 @@ describe('token endpoint: authorization_code grant', () => {
   it('refuses an unknown code', async () => {
     const res = await redeem(h, 'not-a-code').expect(400);
     assert.equal(res.body.error, 'invalid_grant');
+  });
+
+  it('leaves the code unspent when storing the refresh token fails, so the retry succeeds and revokes nothing', async () => {
+    const c = await code();
+    const from = h.audit.length;
+    // A failure between spending the code and storing the tokens, from another connection.
+    const db = new Database(path.join(h.dataDir, 'gatehouse.db'));
+    db.exec("CREATE TRIGGER fail_refresh BEFORE INSERT ON refresh_tokens BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    try {
+      const failed = await redeem(h, c).expect(500);
+      assert.equal(failed.body.error, 'server_error');
+    } finally {
+      db.exec('DROP TRIGGER fail_refresh');
+      db.close();
+    }
+    const retry = TokenResponse.parse((await redeem(h, c).expect(200)).body);
+    await request(h.app).get('/oauth2/userinfo').set('Authorization', `Bearer ${retry.access_token}`).expect(200);
+    await request(h.app)
+      .post('/oauth2/token')
+      .set('Authorization', basic('grafana', SECRET))
+      .type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: retry.refresh_token! })
+      .expect(200);
+    assert.ok(!h.audit.slice(from).some((l) => l.includes('event=code_reuse')));
+    // Spent now: a third redemption is a reuse, as ever.
+    assert.equal((await redeem(h, c).expect(400)).body.error, 'invalid_grant');
   });
 
   it('carries no nonce when the request had none', async () => {

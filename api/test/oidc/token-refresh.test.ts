@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import request from 'supertest';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { TokenResponse } from '@gatehouse/shared';
@@ -105,6 +107,25 @@ describe('token endpoint: refresh_token grant', () => {
     assert.equal(res.body.error, 'invalid_grant');
     h.clock.advance(h.ctx.config.ttl.refreshReuseGrace + 1);
     await refreshed(first.refresh_token!);
+  });
+
+  it('leaves the refresh token unrotated when storing its successor fails, so a retry after the grace period succeeds', async () => {
+    const first = await tokens();
+    const from = h.audit.length;
+    // A failure between retiring the presented token and storing the new one, from another connection.
+    const db = new Database(path.join(h.dataDir, 'gatehouse.db'));
+    db.exec("CREATE TRIGGER fail_refresh BEFORE INSERT ON refresh_tokens BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    try {
+      assert.equal((await refreshWith(h, first.refresh_token!).expect(500)).body.error, 'server_error');
+    } finally {
+      db.exec('DROP TRIGGER fail_refresh');
+      db.close();
+    }
+    h.clock.advance(h.ctx.config.ttl.refreshReuseGrace + 1);
+    const second = await refreshed(first.refresh_token!);
+    await userinfo(second.access_token).expect(200);
+    await refreshed(second.refresh_token!);
+    assert.ok(!h.audit.slice(from).some((l) => l.includes('event=refresh_reuse')));
   });
 
   it('refuses an unknown refresh token', async () => {

@@ -98,6 +98,47 @@ describe('prepared queries (kysely compiled once, run through cached statements)
     assert.equal(opened.sqlite.inTransaction, false);
   });
 
+  it('rolls the transaction back and answers false when a mustChange step changes no row, directly or queued', async () => {
+    const { db } = opened;
+    const rename = new PreparedQuery(db, (p: { id: string; name: string }) =>
+      db.updateTable('groups').set({ name: p.name }).where('id', '=', p.id),
+    );
+    const attempt = () =>
+      runInTransaction(db, [
+        insertGroup().step({ id: 'g5', name: 'before-guard' }),
+        rename.step({ id: 'no-such-group', name: 'x' }, { mustChange: true }),
+      ]);
+    assert.equal(await attempt(), false);
+    assert.equal(await groupNames().first({ name: 'before-guard' }), undefined);
+    assert.equal(opened.sqlite.inTransaction, false);
+
+    // The same while another transaction holds the connection (the kysely path).
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let inside!: () => void;
+    const entered = new Promise<void>((r) => (inside = r));
+    const held = db.transaction().execute(async () => {
+      inside();
+      await gate;
+    });
+    await entered;
+    assert.equal(opened.sqlite.inTransaction, true);
+    const queued = attempt();
+    release();
+    await held;
+    assert.equal(await queued, false);
+    assert.equal(await groupNames().first({ name: 'before-guard' }), undefined);
+
+    assert.equal(
+      await runInTransaction(db, [
+        insertGroup().step({ id: 'g5', name: 'before-guard' }),
+        rename.step({ id: 'g5', name: 'guarded' }, { mustChange: true }),
+      ]),
+      true,
+    );
+    assert.deepEqual(await groupNames().first({ name: 'guarded' }), { name: 'guarded' });
+  });
+
   it('reads a user with their groups in name order, and a user without groups', async () => {
     let n = 0;
     await storage.users.addToGroups('u1', ['zeta', 'alpha', 'Mid'], () => `gid-${n++}`);

@@ -106,6 +106,7 @@ export function createOpenBaoDirectory(
 
     recordLogin: (id, at) => users.recordLogin(id, at),
 
+    countAdmins: readOnly('Counting admins (they are the members of the admin group in OpenBao)'),
     createUser: readOnly('Creating users (add them to OpenBao userpass)'),
     updateUser: readOnly('Changing users (edit the entity in OpenBao)'),
     setDisabled: readOnly('Disabling users (disable the entity in OpenBao)'),

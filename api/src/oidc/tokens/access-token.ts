@@ -43,14 +43,38 @@ export async function signAccessToken(keys: Keystore, t: AccessTokenInput): Prom
     .sign(key.privateKey);
 }
 
-/** Why a presented access token was refused; never sent to the client in detail. */
-export class AccessTokenRejected extends Error {}
+/**
+ * Why a presented access token was refused:
+ * - `invalid`: not a token Gatehouse signed as an access token (signature, key, typ, issuer,
+ *   audience, claims)
+ * - `expired`: Gatehouse signed it, and its `exp` has passed
+ * - `revoked`: its grant was revoked, or is not the subject's and the client's
+ * - `user_gone`: its user no longer exists or is disabled
+ * - `insufficient_scope`: valid, but without the scope the caller asked for
+ */
+export type AccessTokenRejection = 'invalid' | 'expired' | 'revoked' | 'user_gone' | 'insufficient_scope';
 
-/** A verified token's claims, and the time claims that decide whether it is still valid. */
-interface Verified {
-  claims: AccessTokenClaims;
-  exp: number | undefined;
-  nbf: number | undefined;
+/** Why a presented access token was refused; `reason` picks the answer, the message is for the log only. */
+export class AccessTokenRejected extends Error {
+  constructor(
+    readonly reason: AccessTokenRejection,
+    detail: string = reason,
+  ) {
+    super(detail);
+    this.name = 'AccessTokenRejected';
+  }
+}
+
+/** A verified token: its claims, and when it was issued and expires (seconds since the epoch). */
+export interface VerifiedAccessToken {
+  readonly claims: AccessTokenClaims;
+  readonly exp: number;
+  readonly iat: number;
+}
+
+/** What the cache keeps; `exp` and `nbf` are checked again on every use. */
+interface Verified extends VerifiedAccessToken {
+  readonly nbf: number | undefined;
 }
 
 async function verify(keys: Keystore, token: string, issuer: string, now: number): Promise<Verified> {
@@ -60,7 +84,7 @@ async function verify(keys: Keystore, token: string, issuer: string, now: number
       token,
       (header) => {
         const key = keys.verifier(header.kid);
-        if (!key || key.alg !== header.alg) throw new AccessTokenRejected('unknown signing key');
+        if (!key || key.alg !== header.alg) throw new AccessTokenRejected('invalid', 'unknown signing key');
         return key.publicKey;
       },
       {
@@ -74,15 +98,22 @@ async function verify(keys: Keystore, token: string, issuer: string, now: number
     ));
   } catch (err) {
     if (err instanceof AccessTokenRejected) throw err;
-    if (err instanceof errors.JOSEError) throw new AccessTokenRejected(err.code);
-    throw new AccessTokenRejected('malformed token');
+    if (err instanceof errors.JOSEError) throw new AccessTokenRejected(err.code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid', err.code);
+    throw new AccessTokenRejected('invalid', 'malformed token');
   }
-  const { sub, client_id, scope, gid } = payload;
-  if (typeof sub !== 'string' || typeof client_id !== 'string' || typeof scope !== 'string' || typeof gid !== 'string') {
-    throw new AccessTokenRejected('missing claims');
+  const { sub, client_id, scope, gid, exp, iat } = payload;
+  if (
+    typeof sub !== 'string' ||
+    typeof client_id !== 'string' ||
+    typeof scope !== 'string' ||
+    typeof gid !== 'string' ||
+    typeof exp !== 'number' ||
+    typeof iat !== 'number'
+  ) {
+    throw new AccessTokenRejected('invalid', 'missing claims');
   }
   const claims = Object.freeze({ sub, clientId: client_id, scope: Object.freeze(scope.split(' ')), grantId: gid });
-  return { claims, exp: payload.exp, nbf: payload.nbf };
+  return Object.freeze({ claims, exp, iat, nbf: payload.nbf });
 }
 
 /** Verifies signature, type (RFC 9068 §4), issuer, audience and expiry against our own clock. */
@@ -97,7 +128,7 @@ export async function verifyAccessToken(keys: Keystore, token: string, issuer: s
  * What depends on time is checked again on every use, exactly as jose does (tolerance 0):
  * expired from `exp` on, not valid before `nbf`. Only accepted tokens are kept; the least
  * recently used is dropped when full. This caches the signature check only: whether the
- * grant is still unrevoked is the caller's check, on every request.
+ * grant is still unrevoked is checked on every request (AccessTokenValidator).
  */
 export class AccessTokenVerifier {
   private readonly verified = new Map<string, Verified>();
@@ -109,18 +140,23 @@ export class AccessTokenVerifier {
   ) {}
 
   async verify(token: string, now: number): Promise<AccessTokenClaims> {
+    return (await this.verifyToken(token, now)).claims;
+  }
+
+  /** verify, answering the time claims (`exp`, `iat`) along with the claims. */
+  async verifyToken(token: string, now: number): Promise<VerifiedAccessToken> {
     const hit = this.verified.get(token);
     if (hit) {
       this.verified.delete(token);
-      if ((hit.exp === undefined || now < hit.exp) && (hit.nbf === undefined || hit.nbf <= now)) {
+      if (now < hit.exp && (hit.nbf === undefined || hit.nbf <= now)) {
         this.verified.set(token, hit); // most recently used last
-        return hit.claims;
+        return hit;
       }
       // Out of its time window: verify in full, which rejects with the reason.
     }
     const result = await verify(this.keys, token, this.issuer, now);
     this.verified.set(token, result);
     if (this.verified.size > this.maxEntries) this.verified.delete(this.verified.keys().next().value as string);
-    return result.claims;
+    return result;
   }
 }

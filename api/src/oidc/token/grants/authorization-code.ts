@@ -5,7 +5,7 @@ import { safeEqual, sha256 } from '../../../lib/hash.js';
 import type { Client } from '../../../storage/clients.js';
 import { enforceAccessPolicy } from '../../access-policy.js';
 import { InvalidGrant } from '../../errors.js';
-import { issueTokens } from '../issue-tokens.js';
+import { mintTokens } from '../mint-tokens.js';
 import { parseGrant } from './parse.js';
 
 /**
@@ -13,6 +13,8 @@ import { parseGrant } from './parse.js';
  * - the code exists, is unexpired, was issued to this client for this redirect_uri
  * - the verifier matches the S256 challenge; a verifier without a challenge is refused
  * - a second redemption revokes every token issued from the code
+ * - the code is spent in the transaction that stores the refresh token, so a failure between
+ *   the two cannot leave a spent code whose retry would revoke the grant
  * - the user is still let in by the client's access policy
  */
 export async function exchangeCode(
@@ -41,14 +43,15 @@ export async function exchangeCode(
     throw new InvalidGrant('code_verifier was sent but the authorization request had no code_challenge.');
   }
   const account = await enforceAccessPolicy(ctx, client, code.grant);
-  if (!(await ctx.storage.grants.consumeCode(hash, now))) {
+  const tokens = await mintTokens(ctx, client, code.grant, code.grant.scope, { nonce: code.grant.nonce, account });
+  if (!(await ctx.storage.grants.redeemCode(hash, now, tokens.refreshToken))) {
+    // Another request spent the code since it was read above.
     await ctx.storage.grants.revoke(code.grant.id, now);
     throw new InvalidGrant('The authorization code was already used; tokens issued from it are revoked.');
   }
-  const tokens = await issueTokens(ctx, client, code.grant, code.grant.scope, { nonce: code.grant.nonce, account });
   await ctx.audit.record(
     { event: 'token_issued', userId: code.grant.userId, clientId: client.id, ip, detail: { grant_type: 'authorization_code' } },
     now,
   );
-  return tokens;
+  return tokens.response;
 }

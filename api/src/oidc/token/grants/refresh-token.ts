@@ -4,12 +4,12 @@ import { sha256 } from '../../../lib/hash.js';
 import type { Client } from '../../../storage/clients.js';
 import { enforceAccessPolicy } from '../../access-policy.js';
 import { InvalidGrant, InvalidScope } from '../../errors.js';
-import { issueTokens } from '../issue-tokens.js';
+import { mintTokens } from '../mint-tokens.js';
 import { parseGrant } from './parse.js';
 
 /**
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2):
- * - every use returns a new refresh token and retires the presented one
+ * - every use returns a new refresh token and retires the presented one, in one transaction
  * - a retired token presented again after the grace period revokes the whole grant
  * - a grant without offline_access ends with its session (OIDC Core §11)
  * - a user the client's access policy no longer lets in loses the grant
@@ -45,8 +45,8 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
     scope = token.scope.filter((s) => asked.includes(s));
     if (!scope.includes('openid')) throw new InvalidScope('The scope must include openid.');
   }
-  await ctx.storage.grants.markRotated(token.hash, now);
-  const tokens = await issueTokens(ctx, client, grant, scope, { nonce: null, refreshScope: token.scope, account });
+  const tokens = await mintTokens(ctx, client, grant, scope, { nonce: null, refreshScope: token.scope, account });
+  await ctx.storage.grants.rotateRefreshToken(token.hash, now, tokens.refreshToken);
   await ctx.audit.record({ event: 'token_refreshed', userId: grant.userId, clientId: client.id, ip }, now);
-  return tokens;
+  return tokens.response;
 }
