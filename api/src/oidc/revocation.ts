@@ -7,7 +7,7 @@ import { singleValued } from '../http/validate.js';
 import { sha256 } from '../lib/hash.js';
 import type { Client } from '../storage/clients.js';
 import { InvalidRequest, OAuthError } from './errors.js';
-import { sendOAuthError } from './error-response.js';
+import { oauthErrorHandler, sendOAuthError } from './error-response.js';
 import { InvalidClientBasic, authenticateClient } from './token/client-auth.js';
 
 /** The grant behind a refresh or access token, if it was issued to this client. */
@@ -50,5 +50,7 @@ export function revocationRouter(ctx: AppContext): Router {
       sendOAuthError(res, err);
     }
   });
+  // An unreadable body never reaches the handler: RFC 6749 §5.2 JSON all the same.
+  router.use('/oauth2/revoke', oauthErrorHandler(ctx.log));
   return router;
 }

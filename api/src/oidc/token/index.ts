@@ -5,7 +5,7 @@ import { noStore } from '../../http/no-store.js';
 import { limitPerIp } from '../../http/rate-limit.js';
 import { singleValued } from '../../http/validate.js';
 import { OAuthError, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
-import { sendOAuthError } from '../error-response.js';
+import { oauthErrorHandler, sendOAuthError } from '../error-response.js';
 import { InvalidClientBasic, authenticateClient, claimedClientId } from './client-auth.js';
 import { exchangeCode } from './grants/authorization-code.js';
 import { refresh } from './grants/refresh-token.js';
@@ -64,5 +64,7 @@ export function tokenRouter(ctx: AppContext): Router {
     sendOAuthError(res, new OAuthError('invalid_request', 'Use POST.', 405));
   });
 
+  // An unreadable body never reaches the handler: RFC 6749 §5.2 JSON all the same.
+  router.use('/oauth2/token', oauthErrorHandler(ctx.log));
   return router;
 }
