@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +13,29 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
+/** Makes a copied tree readable by everyone: directories 0755, files 0644. */
+function openUp(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) openUp(child);
+    else chmodSync(child, 0o644);
+  }
+}
+
 /**
  * Debian's nginx running the same server template compose.yaml uses, with the template
- * variables filled the way the nginx image's envsubst fills them.
+ * variables filled the way the nginx image's envsubst fills them. Started as root, nginx's
+ * workers run as an unprivileged user that may not reach a checkout (one under /root, or in
+ * any 0700 directory), so they serve a world-readable copy of web/build in nginx's own
+ * directory, as the web image holds its copy.
  */
 export async function startNginx(port: number, upstream: string): Promise<Nginx> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-nginx-'));
-  chmodSync(dir, 0o755);
-  const vars: Record<string, string> = { NGINX_PORT: String(port), GATEHOUSE_UPSTREAM: upstream, WEB_ROOT: WEB_BUILD };
+  const webRoot = path.join(dir, 'web');
+  cpSync(WEB_BUILD, webRoot, { recursive: true });
+  openUp(dir);
+  const vars: Record<string, string> = { NGINX_PORT: String(port), GATEHOUSE_UPSTREAM: upstream, WEB_ROOT: webRoot };
   const server = readFileSync(TEMPLATE, 'utf8').replace(/\$\{(\w+)\}/g, (m, name: string) => vars[name] ?? m);
   for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(dir, d), { mode: 0o777 });
   writeFileSync(path.join(dir, 'server.conf'), server);

@@ -14,4 +14,6 @@ export * from './dto/interaction.js';
 export * from './dto/mfa.js';
 export * from './dto/me.js';
 export * from './dto/session.js';
+export * from './dto/text.js';
+export * from './dto/url.js';
 export * from './http.js';

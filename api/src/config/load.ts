@@ -50,6 +50,10 @@ export const ENV_VARS: Record<string, string[]> = {
   GATEHOUSE_RATE_LIMIT_LOGIN: ['rateLimit', 'login'],
   GATEHOUSE_RATE_LIMIT_TOKEN: ['rateLimit', 'token'],
   GATEHOUSE_RATE_LIMIT_API: ['rateLimit', 'api'],
+  GATEHOUSE_HTTP_HEADERS_TIMEOUT_SECONDS: ['http', 'headersTimeoutSeconds'],
+  GATEHOUSE_HTTP_REQUEST_TIMEOUT_SECONDS: ['http', 'requestTimeoutSeconds'],
+  GATEHOUSE_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: ['http', 'keepAliveTimeoutSeconds'],
+  GATEHOUSE_HTTP_IDLE_TIMEOUT_SECONDS: ['http', 'idleTimeoutSeconds'],
 };
 const JSON_VARS = new Set(['GATEHOUSE_CLIENTS']);
 

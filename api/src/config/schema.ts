@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientRegistration } from '@gatehouse/shared';
+import { ClientRegistration, httpOrHttps, noQueryOrFragment, urlWith } from '@gatehouse/shared';
 import { ipAllowList } from '../metrics/allow-list.js';
 
 const seconds = (def: number, max?: number) => {
@@ -24,11 +24,7 @@ export const ConfigSchema = z
     port: z.coerce.number().int().min(0).max(65535).default(3000),
     host: z.string().min(1).default('127.0.0.1'),
     /** Public URL of Gatehouse; defaults to http://localhost:<port>. */
-    issuer: z
-      .string()
-      .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http or https URL')
-      .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not have a query or fragment')
+    issuer: urlWith([httpOrHttps, noQueryOrFragment])
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
     dataDir: z.string().min(1).default('./data'),
@@ -74,11 +70,7 @@ export const ConfigSchema = z
     openbao: z
       .object({
         /** e.g. https://openbao.internal:8200 */
-        address: z
-          .string()
-          .url()
-          .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http or https URL')
-          .transform((u) => u.replace(/\/+$/, '')),
+        address: urlWith([httpOrHttps]).transform((u) => u.replace(/\/+$/, '')),
         /** Gatehouse's own least-privilege service token. */
         token: z.string().min(8, 'must be an OpenBao token'),
         userpassMount: mountPath.default('userpass'),
@@ -164,9 +156,37 @@ export const ConfigSchema = z
         api: count(600),
       })
       .prefault({}),
+    /**
+     * How long a client may hold a connection, in seconds. Without limits a slow client keeps a
+     * socket for minutes by sending its request a byte at a time (Node's own limits are 60 s for
+     * the headers and 300 s for the request). A request over a limit is answered 408 and its
+     * connection closed.
+     */
+    http: z
+      .object({
+        /** To send the request line and all headers. */
+        headersTimeoutSeconds: seconds(10, HOUR),
+        /** To send the whole request, body included (bodies are at most 64 kB); at least headersTimeoutSeconds. */
+        requestTimeoutSeconds: seconds(30, HOUR),
+        /**
+         * An idle keep-alive connection is closed after this. Behind a proxy or load balancer that
+         * reuses connections to Gatehouse, make it longer than the proxy's own idle timeout.
+         */
+        keepAliveTimeoutSeconds: seconds(5, HOUR),
+        /**
+         * A connection on which nothing moves either way for this long is closed, such as one
+         * whose client stopped reading the response. Keep it above openbao.requestTimeoutMs.
+         */
+        idleTimeoutSeconds: seconds(60, HOUR),
+      })
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.http.headersTimeoutSeconds > c.http.requestTimeoutSeconds) {
+      // Node refuses a server whose headers may take longer than the whole request.
+      ctx.addIssue({ code: 'custom', path: ['http', 'headersTimeoutSeconds'], message: 'must not exceed http.requestTimeoutSeconds' });
+    }
     if (c.ttl.sessionIdle > c.ttl.sessionAbsolute) {
       ctx.addIssue({ code: 'custom', path: ['ttl', 'sessionIdle'], message: 'must not exceed ttl.sessionAbsolute' });
     }

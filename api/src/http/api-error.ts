@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { ApiErrorBody, ApiErrorCode } from '@gatehouse/shared';
 import { IdentityUnavailable, NotSupported } from '../identity/provider.js';
+import { clientFault } from './client-error.js';
 import type { Logger } from './logger.js';
 
 /** A JSON API failure: one shape, a stable code, the right status. */
@@ -30,17 +31,22 @@ export function apiErrorBody(err: ApiError): ApiErrorBody {
   return { error: { code: err.code, message: err.message, ...(err.details !== undefined && { details: err.details }) } };
 }
 
-/** Error handler for /api: known errors keep their code, body-parser errors are 400, the rest 500. */
+/**
+ * Error handler for /api: known errors keep their code; a request Express could not take (an
+ * undecodable path, an unreadable body) keeps its 4xx as `bad_request` and is not logged; the
+ * rest are 500 and logged.
+ */
 export function apiErrorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let apiError: ApiError;
+    const fault = clientFault(err);
     if (err instanceof ApiError) apiError = err;
     else if (err instanceof NotSupported) apiError = new ApiError('not_supported', 501, err.message);
     else if (err instanceof IdentityUnavailable) {
       log.error('identity backend unavailable', err, req);
       apiError = new ApiError('unavailable', 503, 'The identity service cannot be reached right now. Try again in a minute.');
-    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
-      apiError = new ApiError('bad_request', err.status, 'The request body could not be read.');
+    } else if (fault) {
+      apiError = new ApiError('bad_request', fault.status, fault.message);
     } else {
       log.error('api request failed', err, req);
       apiError = new ApiError('internal_error', 500, 'Something went wrong on our side.');

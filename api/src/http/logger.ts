@@ -7,6 +7,8 @@ export interface LoggedRequest {
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something the operator should fix, though Gatehouse runs on (e.g. files other users can read). */
+  warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, err: unknown, req?: LoggedRequest): void;
 }
 
@@ -15,6 +17,7 @@ export function createLogger(write: (line: string) => void = (l) => process.stde
     write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }));
   return {
     info: (message, fields = {}) => line('info', message, fields),
+    warn: (message, fields = {}) => line('warn', message, fields),
     error: (message, err, req) =>
       line('error', message, {
         ...(req && { method: req.method, path: req.path }),
@@ -23,4 +26,4 @@ export function createLogger(write: (line: string) => void = (l) => process.stde
   };
 }
 
-export const silentLogger: Logger = { info: () => {}, error: () => {} };
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };

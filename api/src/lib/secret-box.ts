@@ -27,13 +27,18 @@ export function createSecretBox(key: Buffer): SecretBox {
   };
 }
 
+/** Where the secret key lives when configuration gives none. */
+export function secretKeyFile(dataDir: string): string {
+  return path.join(dataDir, 'secret.key');
+}
+
 /**
  * The instance's secret key: from configuration, or from `<dataDir>/secret.key`, which is
  * created (mode 0600) on first start. Losing it makes sealed secrets unreadable.
  */
 export function loadSecretKey(configured: string | undefined, dataDir: string): Buffer {
   if (configured) return Buffer.from(configured, 'base64');
-  const file = path.join(dataDir, 'secret.key');
+  const file = secretKeyFile(dataDir);
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new Error(`${file} must hold 32 bytes, base64-encoded`);

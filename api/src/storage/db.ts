@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { createPrivateFile } from '../lib/private-files.js';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 
@@ -45,10 +46,24 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-/** Opens (creating if needed) `<dataDir>/gatehouse.db` and brings its schema up to date. */
+const DATABASE_FILE = 'gatehouse.db';
+
+/** The database file and the WAL and shared-memory files SQLite keeps beside it. */
+export function databaseFiles(dataDir: string): string[] {
+  const file = path.join(dataDir, DATABASE_FILE);
+  return [file, `${file}-wal`, `${file}-shm`];
+}
+
+/**
+ * Opens (creating if needed) `<dataDir>/gatehouse.db` and brings its schema up to date. A new
+ * database is created with mode 0600 whatever the umask, and SQLite gives its -wal and -shm
+ * files the database file's mode; an existing file keeps its own.
+ */
 export async function openDatabase(dataDir: string): Promise<OpenedDatabase> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new BetterSqlite3(path.join(dataDir, 'gatehouse.db'));
+  const file = path.join(dataDir, DATABASE_FILE);
+  createPrivateFile(file);
+  const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

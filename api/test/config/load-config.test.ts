@@ -131,6 +131,60 @@ describe('configuration', () => {
     assert.equal(c.ttl.accessToken, 900);
   });
 
+  it('reports a logo_uri, issuer or OpenBao address that is not a URL as a configuration error naming the setting', () => {
+    const client = {
+      client_id: 'wiki',
+      type: 'public',
+      name: 'Wiki',
+      redirect_uris: ['https://wiki.example.org/cb'],
+      logo_uri: 'not a url',
+    };
+    assert.deepEqual(problemsOf({ GATEHOUSE_CLIENTS: JSON.stringify([client]) }), [
+      'GATEHOUSE_CLIENTS (0.logo_uri): must be an absolute URL',
+    ]);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'gatehouse-config-')), 'gatehouse.json');
+    writeFileSync(file, JSON.stringify({ clients: [client] }));
+    assert.deepEqual(problemsOf({ GATEHOUSE_CONFIG: file }), ['clients.0.logo_uri: must be an absolute URL']);
+    assert.deepEqual(problemsOf({ GATEHOUSE_ISSUER: 'id.example.org/gatehouse' }), ['GATEHOUSE_ISSUER: must be an absolute URL']);
+    assert.deepEqual(problemsOf({ GATEHOUSE_ISSUER: 'https://id.example.org/?tenant=1' }), [
+      'GATEHOUSE_ISSUER: must not have a query or fragment',
+    ]);
+    const openbao = problemsOf({
+      GATEHOUSE_IDENTITY_BACKEND: 'openbao',
+      GATEHOUSE_OPENBAO_ADDR: 'https://open bao:8200',
+      GATEHOUSE_OPENBAO_TOKEN: 's.service-token',
+      GATEHOUSE_OPENBAO_MFA_METHOD_ID: '5f0c1e7a-3b2d-4c8e-9a61-7d4e2b9f0c11',
+    });
+    assert.deepEqual(openbao, ['GATEHOUSE_OPENBAO_ADDR: must be an absolute URL']);
+  });
+
+  it('refuses a configured client name with control or direction-changing characters', () => {
+    const client = { client_id: 'wiki', type: 'public', name: 'Wiki\u202Eexe', redirect_uris: ['https://wiki.example.org/cb'] };
+    assert.deepEqual(problemsOf({ GATEHOUSE_CLIENTS: JSON.stringify([client]) }), [
+      'GATEHOUSE_CLIENTS (0.name): must not contain control or direction-changing characters',
+    ]);
+  });
+
+  it('limits how long a client may take: 10 s for headers, 30 s for the request, 5 s idle keep-alive, 60 s without traffic', () => {
+    assert.deepEqual(loadConfig({}).http, {
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 30,
+      keepAliveTimeoutSeconds: 5,
+      idleTimeoutSeconds: 60,
+    });
+    const c = loadConfig({
+      GATEHOUSE_HTTP_HEADERS_TIMEOUT_SECONDS: '5',
+      GATEHOUSE_HTTP_REQUEST_TIMEOUT_SECONDS: '20',
+      GATEHOUSE_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '75',
+      GATEHOUSE_HTTP_IDLE_TIMEOUT_SECONDS: '120',
+    });
+    assert.deepEqual(c.http, { headersTimeoutSeconds: 5, requestTimeoutSeconds: 20, keepAliveTimeoutSeconds: 75, idleTimeoutSeconds: 120 });
+    assert.deepEqual(problemsOf({ GATEHOUSE_HTTP_HEADERS_TIMEOUT_SECONDS: '40' }), [
+      'GATEHOUSE_HTTP_HEADERS_TIMEOUT_SECONDS: must not exceed http.requestTimeoutSeconds',
+    ]);
+    assert.match(problemsOf({ GATEHOUSE_HTTP_REQUEST_TIMEOUT_SECONDS: '0' })[0]!, /^GATEHOUSE_HTTP_REQUEST_TIMEOUT_SECONDS/);
+  });
+
   it('reports an unreadable config file and unknown keys in it', () => {
     assert.match(problemsOf({ GATEHOUSE_CONFIG: '/nonexistent/gatehouse.json' })[0]!, /^GATEHOUSE_CONFIG: cannot read/);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'gatehouse-config-')), 'gatehouse.json');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GRANTABLE_SCOPES } from '../oidc/scopes.js';
 import { ClientType, ConsentMode, GroupName, LogoUri, RedirectUri, SigningAlg, TokenEndpointAuthMethod } from './client.js';
 import { NewPassword } from './me.js';
+import { displayText } from './text.js';
 
 /**
  * The admin API (`/api/v1/admin/...`). Users and groups are addressed by id in paths; a user
@@ -14,7 +15,6 @@ export const Username = z
   .trim()
   .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'Use 1-64 letters, digits, dots, dashes, underscores or @');
 const Email = z.email('Enter a valid email address').max(254);
-const text = (max: number) => z.string().trim().max(max);
 
 /** Paging of long lists: `?limit=&offset=`. */
 export const PageQuery = z.object({
@@ -45,7 +45,7 @@ export const AdminUser = z.object({
 export type AdminUser = z.infer<typeof AdminUser>;
 
 /** `GET /api/v1/admin/users?q=&limit=&offset=`: q matches username, name or email (substring). */
-export const UserListQuery = PageQuery.extend({ q: text(128).optional() });
+export const UserListQuery = PageQuery.extend({ q: z.string().trim().max(128).optional() });
 export const AdminUserList = z.object({
   users: z.array(AdminUser),
   total: z.number().int(),
@@ -63,7 +63,7 @@ export const CreateUserRequest = z
   .object({
     username: Username,
     email: Email.nullable().optional(),
-    name: text(128).nullable().optional(),
+    name: displayText(128).nullable().optional(),
     password: NewPassword.optional(),
     isAdmin: z.boolean().default(false),
     /** Group ids of direct memberships. */
@@ -79,7 +79,7 @@ export const UpdateUserRequest = z
     username: Username.optional(),
     email: Email.nullable().optional(),
     emailVerified: z.boolean().optional(),
-    name: text(128).nullable().optional(),
+    name: displayText(128).nullable().optional(),
     isAdmin: z.boolean().optional(),
   })
   .strict()
@@ -105,7 +105,7 @@ export type AdminGroupList = z.infer<typeof AdminGroupList>;
 export const CreateGroupRequest = z
   .object({
     name: GroupName,
-    description: text(256).nullable().optional(),
+    description: displayText(256).nullable().optional(),
     requireMfa: z.boolean().default(false),
     /** Parent group ids. */
     parents: z.array(z.string().max(64)).max(50).default([]),
@@ -117,7 +117,7 @@ export type CreateGroupRequest = z.input<typeof CreateGroupRequest>;
 export const UpdateGroupRequest = z
   .object({
     name: GroupName.optional(),
-    description: text(256).nullable().optional(),
+    description: displayText(256).nullable().optional(),
     requireMfa: z.boolean().optional(),
     parents: z.array(z.string().max(64)).max(50).optional(),
   })
@@ -156,7 +156,7 @@ export const AdminClientList = z.object({ clients: z.array(AdminClient) });
 export type AdminClientList = z.infer<typeof AdminClientList>;
 
 const clientFields = {
-  name: text(128).min(1, 'Enter a name'),
+  name: displayText(128).min(1, 'Enter a name'),
   redirectUris: z.array(RedirectUri).min(1, 'Add at least one redirect URI').max(20),
   postLogoutRedirectUris: z.array(RedirectUri).max(20),
   consent: ConsentMode,

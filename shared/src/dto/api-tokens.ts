@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ApiScope } from './api-scopes.js';
+import { displayText } from './text.js';
 
 /** Personal API tokens start with this, so scanners and people recognise them. */
 export const API_TOKEN_PREFIX = 'gh_';
 
 export const CreateApiTokenRequest = z
   .object({
-    name: z.string().trim().min(1, 'Give the token a name').max(64),
+    name: displayText(64).min(1, 'Give the token a name'),
     scopes: z.array(ApiScope).min(1, 'Choose at least one scope'),
     /** Days until it expires; required, at most the configured maximum. */
     expiresInDays: z.number().int().min(1).max(3650),

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { GRANTABLE_SCOPES, SUPPORTED_SCOPES } from '../oidc/scopes.js';
+import { displayText } from './text.js';
+import { httpsOnly, urlWith } from './url.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -31,10 +33,7 @@ export const GroupName = z
   .regex(/^[A-Za-z0-9._-]{1,64}$/, 'Use 1-64 letters, digits, dots, dashes or underscores');
 
 /** An application's logo, shown on the consent screen: https only. */
-export const LogoUri = z
-  .url()
-  .max(2048)
-  .refine((u) => new URL(u).protocol === 'https:', 'must be an https URL');
+export const LogoUri = urlWith([httpsOnly]);
 
 export const ClientType = z.enum(['public', 'confidential']);
 export type ClientType = z.infer<typeof ClientType>;
@@ -60,7 +59,7 @@ export const ClientRegistration = z
       .string()
       .regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>')
       .optional(),
-    name: z.string().min(1).max(128),
+    name: displayText(128).min(1),
     type: ClientType.default('confidential'),
     redirect_uris: z.array(RedirectUri).min(1),
     post_logout_redirect_uris: z.array(RedirectUri).default([]),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Username } from './admin.js';
 import { NewPassword } from './me.js';
 import { TotpCode, TotpEnrolment } from './mfa.js';
+import { displayText } from './text.js';
 
 /**
  * Public endpoints for people without an account yet: accepting an invitation, using a
@@ -27,7 +28,7 @@ export const AcceptInvitationRequest = z
   .object({
     token: Token,
     username: Username,
-    name: z.string().trim().max(128).nullable().optional(),
+    name: displayText(128).nullable().optional(),
     password: NewPassword,
     /** Required when the preview carried a TOTP secret. */
     code: TotpCode.optional(),
@@ -57,7 +58,7 @@ export const RegisterRequest = z
   .object({
     username: Username,
     email: z.email('Enter a valid email address').max(254),
-    name: z.string().trim().max(128).nullable().optional(),
+    name: displayText(128).nullable().optional(),
     password: NewPassword,
   })
   .strict();

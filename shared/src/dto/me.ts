@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TotpCode } from './mfa.js';
+import { displayText } from './text.js';
 
 /** `GET /api/v1/me`: the caller's profile. */
 export const Profile = z.object({
@@ -15,7 +16,7 @@ export const Profile = z.object({
 });
 export type Profile = z.infer<typeof Profile>;
 
-const optionalText = (max: number) => z.string().trim().max(max).nullable().optional();
+const optionalText = (max: number) => displayText(max).nullable().optional();
 
 /** `PATCH /api/v1/me`: changing the email marks it unverified. Empty text clears a field. */
 export const UpdateProfileRequest = z
