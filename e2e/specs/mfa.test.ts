@@ -21,6 +21,8 @@ const CAROL: User = { username: 'carol', password: 'carol-e2e-password', email: 
 const ERIN: User = { username: 'erin', password: 'erin-e2e-password-1', email: 'erin@example.org', name: 'Erin Brockovich' };
 /** Turns two-factor authentication off. */
 const FRANK: User = { username: 'frank', password: 'frank-e2e-password', email: 'frank@example.org', name: 'Frank Poole' };
+/** Sets up TOTP where every change to it asks for the password again. */
+const GRACE: User = { username: 'grace', password: 'grace-e2e-password', email: 'grace@example.org', name: 'Grace Hopper' };
 
 /**
  * Journeys with two-factor authentication through the real SPA in Chromium: setting up TOTP on
@@ -346,6 +348,46 @@ describe('two-factor authentication', () => {
     await page.getByText('Your new recovery codes are ready').waitFor();
     assert.equal(await page.getByTestId('recovery-codes-left').textContent(), '10 of 10');
     await page.close();
+  });
+
+  it('asks for the password in place before setting up and turning on TOTP when a recent sign-in is not enough', async () => {
+    // A Gatehouse whose re-authentication window is 0: every change to a second factor needs the password.
+    const strictest = await startGatehouse({ clients: [], users: [GRACE], env: { GATEHOUSE_REAUTH_WINDOW: '0' } });
+    const { page } = await screens.fresh();
+    try {
+      await page.goto(`${strictest.issuer}/login`);
+      await signIn(page, GRACE);
+      await page.waitForURL(`${strictest.issuer}/`);
+      await page.goto(`${strictest.issuer}/security`);
+      await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+
+      const password = page.getByLabel('Your password');
+      await password.waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'enrol-password', 'focus is in the password field');
+      assert.equal(await page.getByTestId('totp-secret').count(), 0, 'no secret before the password');
+      await password.fill('not-the-password');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByText('The password is not correct.').waitFor();
+      assert.equal(await password.inputValue(), '', 'the wrong password is cleared');
+      await password.fill(GRACE.password);
+      await page.getByRole('button', { name: 'Continue' }).click();
+
+      const secretElement = page.getByTestId('totp-secret');
+      await secretElement.waitFor();
+      const authenticator = new Authenticator(((await secretElement.textContent()) ?? '').trim());
+      await page.getByLabel('Code from your app').fill(await authenticator.code());
+      await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
+      await password.waitFor();
+      await password.fill(GRACE.password);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+      await page.getByRole('button', { name: 'I have saved my codes' }).click();
+      await page.getByText('Two-factor authentication is on.').waitFor();
+      assert.equal(await page.getByTestId('mfa-status').textContent(), 'On');
+    } finally {
+      await page.close();
+      await strictest.stop();
+    }
   });
 
   it('turns two-factor authentication off after a confirmation', async () => {

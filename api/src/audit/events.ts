@@ -11,6 +11,8 @@ export type AuditEventName =
   | 'recovery_codes_regenerated'
   | 'lockout'
   | 'reauthentication_failure'
+  /** A change to a second factor refused: a bearer token, or a session not signed in recently (detail via, action). */
+  | 'mfa_change_refused'
   | 'session_expired'
   | 'kubeconfig_issued'
   | 'backend_token_create'

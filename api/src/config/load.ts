@@ -21,6 +21,7 @@ export const ENV_VARS: Record<string, string[]> = {
   GATEHOUSE_INTERACTION_TTL: ['ttl', 'interaction'],
   GATEHOUSE_SESSION_IDLE_TTL: ['ttl', 'sessionIdle'],
   GATEHOUSE_SESSION_ABSOLUTE_TTL: ['ttl', 'sessionAbsolute'],
+  GATEHOUSE_REAUTH_WINDOW: ['ttl', 'reauthWindow'],
   GATEHOUSE_API_TOKEN_MAX_DAYS: ['apiTokenMaxDays'],
   GATEHOUSE_THROTTLE_FREE_FAILURES: ['throttle', 'freeFailures'],
   GATEHOUSE_THROTTLE_MAX_DELAY: ['throttle', 'maxDelay'],

@@ -53,6 +53,16 @@ export const ConfigSchema = z
         interaction: seconds(30 * MINUTE, DAY),
         sessionIdle: seconds(12 * HOUR),
         sessionAbsolute: seconds(7 * DAY),
+        /**
+         * How recent a sign-in must be to change a second factor without the password again
+         * ("sudo mode"); 0 asks for the password every time.
+         */
+        reauthWindow: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(HOUR)
+          .default(5 * MINUTE),
       })
       .prefault({}),
     throttle: z

@@ -1,7 +1,8 @@
 import { parse } from 'cookie';
 import type { Request, Response } from 'express';
 
-export type CookieName = 'session' | 'browser';
+/** `device` marks a browser that signed in before, for the sign-in throttle (mfa/device-cookies.ts). */
+export type CookieName = 'session' | 'browser' | 'device';
 
 /**
  * Cookie names and attributes. With an https issuer the cookies are `Secure` and carry the
@@ -14,7 +15,11 @@ export class Cookies {
   constructor(issuer: string) {
     this.secure = new URL(issuer).protocol === 'https:';
     const prefix = this.secure ? '__Host-' : '';
-    this.names = { session: `${prefix}gatehouse_session`, browser: `${prefix}gatehouse_browser` };
+    this.names = {
+      session: `${prefix}gatehouse_session`,
+      browser: `${prefix}gatehouse_browser`,
+      device: `${prefix}gatehouse_device`,
+    };
   }
 
   read(req: Request, name: CookieName): string | undefined {

@@ -1,7 +1,7 @@
 import type { Clock } from '../lib/clock.js';
-import type { MfaRepo } from '../storage/mfa.js';
+import type { MfaRepo, ThrottlePolicy } from '../storage/mfa.js';
 
-export interface RegulationPolicy {
+export interface RegulationPolicy extends ThrottlePolicy {
   /** Failures allowed before any delay. */
   freeFailures: number;
   /** The longest delay, in seconds. */
@@ -10,10 +10,19 @@ export interface RegulationPolicy {
   memory: number;
 }
 
+/** Whether an attempt may be checked now; a permitted one is already counted as a failure. */
+export type Attempt = { allowed: true; failures: number; wait: number } | { allowed: false; wait: number };
+
 /**
  * Makes guessing expensive without letting a stranger lock an account: after the free
  * failures, each further failure doubles a waiting time (1 s, 2 s, 4 s … up to maxDelay).
- * Keys are the login name as typed (so unknown and known users behave alike) or a user id.
+ * Keys are the login name as typed (so unknown and known users behave alike), that name on a
+ * browser that signed in as it before (its device cookie), or a user id.
+ *
+ * Every attempt is reserved before the password or code is checked: `reserve` counts it as a
+ * failure and decides in one database statement whether it may go ahead, so concurrent guesses
+ * get no further than sequential ones. `succeed` clears the key; `refund` takes back an attempt
+ * that ended without a verdict.
  */
 export class Regulator {
   constructor(
@@ -22,21 +31,17 @@ export class Regulator {
     private readonly policy: RegulationPolicy,
   ) {}
 
-  /** Seconds until the key may try again; 0 when it may now. */
-  async waitFor(key: string): Promise<number> {
+  /** Counts an attempt unless the key must wait; `wait` is what a failure of it earns, or what is left. */
+  async reserve(key: string): Promise<Attempt> {
+    const now = this.clock.now();
+    const reserved = await this.repo.reserveAttempt(key, now, this.policy);
+    if (reserved) return { allowed: true, failures: reserved.failures, wait: reserved.blockedUntil - now };
     const t = await this.repo.findThrottle(key);
-    return t ? Math.max(0, t.blockedUntil - this.clock.now()) : 0;
+    return { allowed: false, wait: Math.max(1, (t?.blockedUntil ?? now) - now) };
   }
 
-  /** Counts a failure; says how long the key must now wait and whether that wait is new. */
-  async fail(key: string): Promise<{ wait: number; failures: number }> {
-    const now = this.clock.now();
-    const previous = await this.repo.findThrottle(key);
-    const failures = previous && now - previous.lastFailureAt < this.policy.memory ? previous.failures + 1 : 1;
-    const over = failures - this.policy.freeFailures;
-    const wait = over > 0 ? Math.min(2 ** (over - 1), this.policy.maxDelay) : 0;
-    await this.repo.saveThrottle(key, { failures, lastFailureAt: now, blockedUntil: now + wait });
-    return { wait, failures };
+  async refund(key: string): Promise<void> {
+    await this.repo.refundAttempt(key, this.policy);
   }
 
   async succeed(key: string): Promise<void> {
@@ -44,5 +49,9 @@ export class Regulator {
   }
 }
 
-export const loginKey = (login: string) => `login:${login.trim().toLowerCase()}`;
+/** A login name as the throttle and device cookies compare it. */
+export const loginName = (login: string) => login.trim().toLowerCase();
+export const loginKey = (login: string) => `login:${loginName(login)}`;
+/** The login name on one known browser (`deviceHash`: SHA-256 of its device cookie). */
+export const deviceLoginKey = (login: string, deviceHash: string) => `${loginKey(login)}:device:${deviceHash}`;
 export const mfaKey = (userId: string) => `mfa:${userId}`;

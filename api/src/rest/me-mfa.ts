@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
-import { ConfirmTotpRequest, MfaStatus, ReauthenticateRequest, RecoveryCodes, TotpEnrolment } from '@gatehouse/shared';
+import { ConfirmTotpRequest, MfaStatus, ReauthenticateRequest, RecoveryCodes, StartTotpRequest, TotpEnrolment } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { reauthenticate } from '../session/sign-in.js';
+import { requireFreshSession } from './require-fresh-session.js';
 import type { RestRoutes } from './route.js';
 
 /**
@@ -12,12 +12,22 @@ import type { RestRoutes } from './route.js';
  *   POST /api/v1/me/mfa/totp/confirm     finish it with a correct code; answers recovery codes once
  *   POST /api/v1/me/mfa/totp/disable     password + current code
  *   POST /api/v1/me/mfa/recovery-codes   new recovery codes; password + current code
- * Every change is rate limited like sign-in, since each checks a code or a password.
+ * Every change is rate limited like sign-in, since each checks a code or a password. Every change
+ * needs the browser session and a recent sign-in (requireFreshSession): a bearer token, even
+ * with profile:write, gets 403 `session_required`; a session that signed in longer ago than
+ * `ttl.reauthWindow` gets 403 `reauthentication_required` unless the body carries the password
+ * (starting and confirming take an optional `password`; turning off and new codes always take
+ * password and code).
  */
 export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: RequestHandler): void {
   async function requireTotp(userId: string): Promise<void> {
     if (!(await ctx.identity.mfa.status(userId)).totp.enabled)
       throw new ApiError('mfa_not_enrolled', 409, 'Two-factor authentication is not on.');
+  }
+  const alreadyEnrolled = () =>
+    new ApiError('mfa_already_enrolled', 409, 'Two-factor authentication is already on. Turn it off first to set up a new app.');
+  async function requireNoTotp(userId: string): Promise<void> {
+    if ((await ctx.identity.mfa.status(userId)).totp.enabled) throw alreadyEnrolled();
   }
 
   routes.add(
@@ -31,12 +41,14 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
       path: '/api/v1/me/mfa/totp',
       summary: 'Start setting up an authenticator app',
       scope: 'profile:write',
+      body: StartTotpRequest,
       response: TotpEnrolment,
     },
-    async ({ principal: { user } }) => {
+    async (c) => {
+      const { user } = c.principal;
+      await requireFreshSession(ctx, c, 'totp_enrol', { password: c.body.password, precondition: () => requireNoTotp(user.id) });
       const enrolment = await ctx.identity.mfa.startTotpEnrolment(user.id, user.email ?? user.username);
-      if (!enrolment)
-        throw new ApiError('mfa_already_enrolled', 409, 'Two-factor authentication is already on. Turn it off first to set up a new app.');
+      if (!enrolment) throw alreadyEnrolled();
       return enrolment;
     },
     [attemptLimit],
@@ -53,6 +65,7 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
     },
     async ({ req, res, principal, body }) => {
       const { user } = principal;
+      await requireFreshSession(ctx, { req, res, principal }, 'totp_confirm', { password: body.password });
       const recoveryCodes = await ctx.identity.mfa.confirmTotpEnrolment(user.id, body.code);
       if (!recoveryCodes) {
         await ctx.audit.record(
@@ -63,7 +76,7 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
       }
       await ctx.audit.record({ event: 'totp_enable', userId: user.id, ip: req.ip ?? null }, ctx.clock.now());
       // Entering a correct code proves the second factor for this browser session too.
-      const session = principal.via === 'session' ? await ctx.sessions.current(req) : undefined;
+      const session = await ctx.sessions.current(req);
       if (session && !session.amr.includes('otp')) await ctx.sessions.signIn(req, res, user.id, [...session.amr, 'otp'], session.remember);
       return { recoveryCodes };
     },
@@ -79,8 +92,8 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
       body: ReauthenticateRequest,
     },
     async (c) => {
-      await requireTotp(c.principal.user.id);
-      await reauthenticate(ctx, c.req, c.res, c.principal.user, c.body.password, c.body.code, 'totp_disable');
+      const { password, code } = c.body;
+      await requireFreshSession(ctx, c, 'totp_disable', { password, code, precondition: () => requireTotp(c.principal.user.id) });
       await ctx.identity.mfa.disableTotp(c.principal.user.id);
       await ctx.audit.record(
         { event: 'totp_disable', userId: c.principal.user.id, ip: c.req.ip ?? null, detail: { by: 'user' } },
@@ -100,8 +113,8 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
       response: RecoveryCodes,
     },
     async (c) => {
-      await requireTotp(c.principal.user.id);
-      await reauthenticate(ctx, c.req, c.res, c.principal.user, c.body.password, c.body.code, 'recovery_codes');
+      const { password, code } = c.body;
+      await requireFreshSession(ctx, c, 'recovery_codes', { password, code, precondition: () => requireTotp(c.principal.user.id) });
       const recoveryCodes = await ctx.identity.mfa.regenerateRecoveryCodes(c.principal.user.id);
       await ctx.audit.record({ event: 'recovery_codes_regenerated', userId: c.principal.user.id, ip: c.req.ip ?? null }, ctx.clock.now());
       return { recoveryCodes };

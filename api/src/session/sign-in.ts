@@ -3,9 +3,10 @@ import type { LoginRequest } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
 import { IdentityUnavailable, type AuthenticationResult, type BackendCredential, type SecondFactor } from '../identity/provider.js';
-import { browserBinding } from '../interaction/browser.js';
+import { browserBinding } from './browser.js';
 import { safeEqual, sha256 } from '../lib/hash.js';
-import { loginKey, mfaKey } from '../mfa/regulation.js';
+import { forgetDevice, knownDevice, rememberDevice } from '../mfa/device-cookies.js';
+import { deviceLoginKey, loginKey, mfaKey } from '../mfa/regulation.js';
 import type { LoginChallenge } from '../storage/mfa.js';
 import type { Session } from '../storage/sessions.js';
 
@@ -35,8 +36,8 @@ const authenticate = (ctx: AppContext, login: string, password: string): Promise
 
 /**
  * Password, and a code when the user has a second factor, for changes that need proof it is
- * really them (password change, turning the second factor off). Any backend token the check
- * produced is given back at once.
+ * really them (password change, changes to the second factor). Any backend token the check
+ * produced is given back at once, unless `keepCredential` asks for it (to renew a session).
  */
 export async function reauthenticate(
   ctx: AppContext,
@@ -45,8 +46,9 @@ export async function reauthenticate(
   user: { id: string; username: string },
   password: string,
   code: string | undefined,
-  purpose: 'password_change' | 'totp_disable' | 'recovery_codes',
-): Promise<void> {
+  purpose: 'password_change' | 'totp_enrol' | 'totp_confirm' | 'totp_disable' | 'recovery_codes',
+  keepCredential = false,
+): Promise<BackendCredential | undefined> {
   const check = await authenticate(ctx, user.username, password);
   if (!check.ok || check.userId !== user.id) {
     await ctx.audit.record(
@@ -66,7 +68,9 @@ export async function reauthenticate(
         return verifySecondFactor(ctx, req, res, user.id, { code }, null, check.state);
       })()
     : check.credential;
+  if (keepCredential) return credential;
   if (credential) await ctx.identity.release(credential);
+  return undefined;
 }
 
 export type SignInOutcome = { kind: 'signed_in'; session: Session } | { kind: 'mfa_required' };
@@ -79,7 +83,9 @@ function tooMany(res: Response, wait: number): ApiError {
 /**
  * The password step, shared by the authorization flow and the portal. One generic failure for
  * unknown users, wrong passwords and disabled accounts (the precise reason goes to the audit
- * trail); repeated failures for a login name make it wait. A user with a second factor gets a
+ * trail); repeated failures for a login name make it wait, counted before the password is
+ * checked. A browser that signed in as that name before (its device cookie) is counted apart,
+ * so a guesser elsewhere cannot lock its owner out. A user with a second factor gets a
  * challenge kept server-side, bound to this browser: the password is never sent again.
  */
 export async function passwordSignIn(
@@ -91,11 +97,15 @@ export async function passwordSignIn(
 ): Promise<SignInOutcome> {
   const now = ctx.clock.now();
   const ip = req.ip ?? null;
-  const key = loginKey(body.username);
-  const wait = await ctx.regulator.waitFor(key);
-  if (wait > 0) throw tooMany(res, wait);
+  const device = await knownDevice(ctx, req, body.username);
+  const key = device ? deviceLoginKey(body.username, device.hash) : loginKey(body.username);
+  const attempt = await ctx.regulator.reserve(key);
+  if (!attempt.allowed) throw tooMany(res, attempt.wait);
 
-  const result = await authenticate(ctx, body.username, body.password);
+  const result = await authenticate(ctx, body.username, body.password).catch(async (err: unknown) => {
+    await ctx.regulator.refund(key);
+    throw err;
+  });
   if (!result.ok) {
     await ctx.audit.record(
       {
@@ -103,18 +113,25 @@ export async function passwordSignIn(
         userId: result.userId ?? null,
         clientId: target.clientId,
         ip,
-        detail: { reason: result.reason, login: body.username },
+        detail: { reason: result.reason, login: body.username, device: device ? 'known' : 'unknown' },
       },
       now,
     );
-    const failed = await ctx.regulator.fail(key);
-    if (failed.wait > 0) {
+    // OWASP device cookies: one that keeps failing is revoked; the browser is a stranger again.
+    const revoke = device !== undefined && attempt.failures >= ctx.config.throttle.freeFailures;
+    if (revoke) await forgetDevice(ctx, res, device);
+    if (attempt.wait > 0 || revoke) {
       await ctx.audit.record(
         {
           event: 'lockout',
           userId: result.userId ?? null,
           ip,
-          detail: { login: body.username, failures: failed.failures, wait: failed.wait },
+          detail: {
+            login: body.username,
+            failures: attempt.failures,
+            wait: attempt.wait,
+            device: revoke ? 'revoked' : device ? 'known' : 'unknown',
+          },
         },
         now,
       );
@@ -122,6 +139,7 @@ export async function passwordSignIn(
     throw new ApiError('invalid_credentials', 401, 'The username or password is not correct.');
   }
   await ctx.regulator.succeed(key);
+  await rememberDevice(ctx, req, res, device, result.userId, body.username);
 
   if (result.secondFactor) {
     await ctx.storage.mfa.insertChallenge(
@@ -170,9 +188,14 @@ export async function verifySecondFactor(
   const now = ctx.clock.now();
   const ip = req.ip ?? null;
   const key = mfaKey(userId);
-  const wait = await ctx.regulator.waitFor(key);
-  if (wait > 0) throw tooMany(res, wait);
-  const { result, credential } = await unavailableAsApiError(ctx.identity.completeLogin(userId, factor, state));
+  const attempt = await ctx.regulator.reserve(key);
+  if (!attempt.allowed) throw tooMany(res, attempt.wait);
+  const { result, credential } = await unavailableAsApiError(ctx.identity.completeLogin(userId, factor, state)).catch(
+    async (err: unknown) => {
+      await ctx.regulator.refund(key);
+      throw err;
+    },
+  );
   if (result === 'totp' || result === 'recovery') {
     await ctx.regulator.succeed(key);
     await ctx.audit.record({ event: 'mfa_success', userId, clientId, ip, detail: { method: result } }, now);
@@ -183,9 +206,11 @@ export async function verifySecondFactor(
     return credential;
   }
   await ctx.audit.record({ event: 'mfa_failure', userId, clientId, ip, detail: { reason: result } }, now);
-  const failed = await ctx.regulator.fail(key);
-  if (failed.wait > 0)
-    await ctx.audit.record({ event: 'lockout', userId, ip, detail: { factor: 'mfa', failures: failed.failures, wait: failed.wait } }, now);
+  if (attempt.wait > 0)
+    await ctx.audit.record(
+      { event: 'lockout', userId, ip, detail: { factor: 'mfa', failures: attempt.failures, wait: attempt.wait } },
+      now,
+    );
   throw new ApiError(
     'mfa_failed',
     401,

@@ -1,3 +1,4 @@
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.js';
 
 export interface TotpCredential {
@@ -23,12 +24,39 @@ export interface LoginChallenge {
 }
 
 export interface Throttle {
+  /** Attempts counted against the key: failures, and attempts still being checked. */
   failures: number;
   lastFailureAt: number;
   blockedUntil: number;
 }
 
-/** TOTP credentials, recovery codes, second-factor challenges and sign-in throttling. */
+/** How failures turn into waiting; see mfa/regulation.ts. */
+export interface ThrottlePolicy {
+  freeFailures: number;
+  maxDelay: number;
+  memory: number;
+}
+
+/** A browser that signed in before, found by the SHA-256 of its device cookie. */
+export interface DeviceCookie {
+  hash: string;
+  userId: string;
+  /** The login name it was earned with, trimmed and lower-cased. */
+  login: string;
+  expiresAt: number;
+}
+
+/**
+ * The wait (seconds) after `failures` counted attempts, as SQL, so that counting an attempt and
+ * deciding whether it may go ahead are one statement: none for the free ones, then 1, 2, 4 …
+ * up to maxDelay.
+ */
+function backoff(failures: RawBuilder<number>, p: ThrottlePolicy): RawBuilder<number> {
+  const over = sql<number>`(${failures} - ${p.freeFailures})`;
+  return sql<number>`(CASE WHEN ${over} <= 0 THEN 0 WHEN ${over} > 30 THEN ${p.maxDelay} ELSE min(1 << (${over} - 1), ${p.maxDelay}) END)`;
+}
+
+/** TOTP credentials, recovery codes, second-factor challenges, sign-in throttling and device cookies. */
 export class MfaRepo {
   constructor(private readonly db: Db) {}
 
@@ -174,17 +202,66 @@ export class MfaRepo {
     return r && { failures: r.failures, lastFailureAt: r.last_failure_at, blockedUntil: r.blocked_until };
   }
 
-  async saveThrottle(key: string, t: Throttle): Promise<void> {
-    const row = { failures: t.failures, last_failure_at: t.lastFailureAt, blocked_until: t.blockedUntil };
-    await this.db
+  /**
+   * Counts an attempt against the key before it is checked, in one statement: unless the key
+   * must still wait, the count goes up and the wait it now earns is set. Concurrent attempts
+   * are counted one by one, so no more get through than sequential ones would. Undefined
+   * (nothing counted) while the key must wait.
+   */
+  async reserveAttempt(key: string, now: number, p: ThrottlePolicy): Promise<Throttle | undefined> {
+    const failures = sql<number>`(CASE WHEN login_throttle.last_failure_at > ${now - p.memory} THEN login_throttle.failures + 1 ELSE 1 END)`;
+    const r = await this.db
       .insertInto('login_throttle')
-      .values({ key, ...row })
-      .onConflict((oc) => oc.column('key').doUpdateSet(row))
+      .values({ key, failures: 1, last_failure_at: now, blocked_until: sql<number>`${now} + ${backoff(sql<number>`1`, p)}` })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet({ failures, last_failure_at: now, blocked_until: sql<number>`${now} + ${backoff(failures, p)}` })
+          .where('login_throttle.blocked_until', '<=', now),
+      )
+      .returning(['failures', 'last_failure_at', 'blocked_until'])
+      .executeTakeFirst();
+    return r && { failures: r.failures, lastFailureAt: r.last_failure_at, blockedUntil: r.blocked_until };
+  }
+
+  /** Takes back an attempt that ended without a verdict (the backend could not be asked). */
+  async refundAttempt(key: string, p: ThrottlePolicy): Promise<void> {
+    const failures = sql<number>`(login_throttle.failures - 1)`;
+    await this.db
+      .updateTable('login_throttle')
+      .set({ failures, blocked_until: sql<number>`login_throttle.last_failure_at + ${backoff(failures, p)}` })
+      .where('key', '=', key)
+      .where('failures', '>', 0)
       .execute();
   }
 
   async clearThrottle(key: string): Promise<void> {
     await this.db.deleteFrom('login_throttle').where('key', '=', key).execute();
+  }
+
+  async findDeviceCookie(hash: string, now: number): Promise<DeviceCookie | undefined> {
+    const r = await this.db
+      .selectFrom('device_cookies')
+      .selectAll()
+      .where('token_hash', '=', hash)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return r && { hash: r.token_hash, userId: r.user_id, login: r.login, expiresAt: r.expires_at };
+  }
+
+  async insertDeviceCookie(d: DeviceCookie, now: number): Promise<void> {
+    await this.db
+      .insertInto('device_cookies')
+      .values({ token_hash: d.hash, user_id: d.userId, login: d.login, created_at: now, expires_at: d.expiresAt })
+      .execute();
+  }
+
+  async extendDeviceCookie(hash: string, expiresAt: number): Promise<void> {
+    await this.db.updateTable('device_cookies').set({ expires_at: expiresAt }).where('token_hash', '=', hash).execute();
+  }
+
+  async deleteDeviceCookie(hash: string): Promise<void> {
+    await this.db.deleteFrom('device_cookies').where('token_hash', '=', hash).execute();
   }
 
   async purgeExpired(now: number, throttleMemory: number): Promise<void> {
@@ -193,5 +270,6 @@ export class MfaRepo {
       .deleteFrom('login_throttle')
       .where('last_failure_at', '<=', now - throttleMemory)
       .execute();
+    await this.db.deleteFrom('device_cookies').where('expires_at', '<=', now).execute();
   }
 }

@@ -19,9 +19,20 @@ export interface Database {
   recovery_codes: { user_id: string; code_hash: string; used_at: number | null };
   login_challenges: LoginChallengeTable;
   login_throttle: { key: string; failures: number; last_failure_at: number; blocked_until: number };
+  device_cookies: DeviceCookieTable;
   api_tokens: ApiTokenTable;
   invitations: InvitationTable;
   password_links: PasswordLinkTable;
+}
+
+/** A browser that signed in before; the cookie itself is never stored. */
+export interface DeviceCookieTable {
+  token_hash: string;
+  user_id: string;
+  /** The login name as typed at that sign-in, trimmed and lower-cased. */
+  login: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface GroupTable {

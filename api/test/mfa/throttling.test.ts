@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import { IdentityUnavailable } from '../../src/identity/provider.js';
 import { PASSWORD, csrf, harness, type Harness } from '../helpers/harness.js';
 import { enrolTotp, portalBrowser } from '../helpers/mfa.js';
 
@@ -84,6 +85,20 @@ describe('guessing passwords and codes', () => {
       await agent.post('/api/v1/session').set(csrf).send({ username: 'alice', password: PASSWORD }).expect(200);
       const blocked = await agent.post('/api/v1/session/mfa').set(csrf).send({ code: '000000' }).expect(429);
       assert.equal(blocked.body.error.code, 'too_many_attempts');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('does not count attempts the identity backend could not answer', async () => {
+    const h = await harness({ rateLimit: { login: 1000 } });
+    try {
+      const authenticate = h.ctx.identity.authenticate.bind(h.ctx.identity);
+      h.ctx.identity.authenticate = () => Promise.reject(new IdentityUnavailable());
+      for (let i = 0; i < 10; i++) assert.equal((await signIn(h, 'alice', 'wrong').expect(503)).body.error.code, 'unavailable');
+      h.ctx.identity.authenticate = authenticate;
+      for (let i = 0; i < 5; i++) await signIn(h, 'alice', 'wrong').expect(401);
+      await signIn(h, 'alice', PASSWORD).expect(200);
     } finally {
       await h.close();
     }

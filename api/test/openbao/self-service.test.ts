@@ -104,10 +104,11 @@ describe('self-service on the OpenBao backend', () => {
       await agent.post('/api/v1/session').set(csrf).send({ username: 'dave', password: DAVE_PASSWORD }).expect(200);
       const enrolment = TotpEnrolment.parse((await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(200)).body);
       t.advance(11 * 60);
+      // The session signed in 11 minutes ago: confirming now takes the password as well.
       await agent
         .post('/api/v1/me/mfa/totp/confirm')
         .set(csrf)
-        .send({ code: t.bao.totp(enrolment.secret) })
+        .send({ code: t.bao.totp(enrolment.secret), password: DAVE_PASSWORD })
         .expect(400);
       assert.equal(t.bao.entities.find((e) => e.id === t.dave.id)?.totpEnrolled, false);
       assert.equal(await t.h.ctx.storage.mfa.findTotp(t.dave.id), undefined);

@@ -17,6 +17,10 @@ export const API_ERROR_CODES = [
   'mfa_not_enrolled',
   'mfa_already_enrolled',
   'too_many_attempts',
+  /** A change to a second factor was asked for with a bearer token; only a browser session may. */
+  'session_required',
+  /** The session signed in too long ago for this change: send the password (and code) with it. */
+  'reauthentication_required',
   'login_required',
   'rate_limited',
   'unavailable',

@@ -32,7 +32,18 @@ export const TotpEnrolment = z.object({
 });
 export type TotpEnrolment = z.infer<typeof TotpEnrolment>;
 
-export const ConfirmTotpRequest = z.object({ code: TotpCode });
+/** The current password, for a change to a second factor long after signing in. */
+const CurrentPassword = z.string().min(1).max(1024);
+
+/**
+ * `POST /api/v1/me/mfa/totp`. The password is needed only when the session signed in longer ago
+ * than the re-authentication window (the API answers `reauthentication_required`).
+ */
+export const StartTotpRequest = z.object({ password: CurrentPassword.optional() });
+export type StartTotpRequest = z.input<typeof StartTotpRequest>;
+
+/** The first code from the app; the password as for starting, when the session is no longer recent. */
+export const ConfirmTotpRequest = z.object({ code: TotpCode, password: CurrentPassword.optional() });
 export type ConfirmTotpRequest = z.input<typeof ConfirmTotpRequest>;
 
 /** Recovery codes, shown once. */
@@ -41,5 +52,5 @@ export const RecoveryCodes = z.object({ recoveryCodes: z.union([z.array(z.string
 export type RecoveryCodes = z.infer<typeof RecoveryCodes>;
 
 /** Disabling TOTP or regenerating recovery codes needs the password and a current code. */
-export const ReauthenticateRequest = z.object({ password: z.string().min(1).max(1024), code: TotpCode });
+export const ReauthenticateRequest = z.object({ password: CurrentPassword, code: TotpCode });
 export type ReauthenticateRequest = z.input<typeof ReauthenticateRequest>;

@@ -4,6 +4,7 @@ import { mfa } from './0002-mfa.js';
 import { apiTokens } from './0003-api-tokens.js';
 import { admin } from './0004-admin.js';
 import { backendCredentials } from './0005-backend-credentials.js';
+import { deviceCookies } from './0006-device-cookies.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-api-tokens': apiTokens,
   '0004-admin': admin,
   '0005-backend-credentials': backendCredentials,
+  '0006-device-cookies': deviceCookies,
 };
