@@ -29,11 +29,15 @@ export function clientFromRegistration(r: ClientRegistration, source: Client['so
   };
 }
 
-/** Deletes pending sign-ins, codes and refresh tokens whose time is up. */
+/**
+ * Deletes pending sign-ins, codes and refresh tokens whose time is up, and the sign-in
+ * throttle's forgotten failures, challenges and device cookies.
+ */
 export async function purgeExpired(ctx: AppContext): Promise<void> {
   const now = ctx.clock.now();
   await ctx.storage.interactions.purgeExpired(now);
   await ctx.storage.grants.purgeExpired(now);
+  await ctx.regulator.purgeExpired();
 }
 
 const DAY = 24 * 3600;

@@ -47,6 +47,11 @@ export class Regulator {
   async succeed(key: string): Promise<void> {
     await this.repo.clearThrottle(key);
   }
+
+  /** Deletes forgotten failures, expired second-step challenges and expired device cookies. */
+  async purgeExpired(): Promise<void> {
+    await this.repo.purgeExpired(this.clock.now(), this.policy.memory);
+  }
 }
 
 /** A login name as the throttle and device cookies compare it. */
