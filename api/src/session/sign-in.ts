@@ -6,7 +6,7 @@ import { IdentityUnavailable, type AuthenticationResult, type BackendCredential,
 import { browserBinding } from './browser.js';
 import { safeEqual, sha256 } from '../lib/hash.js';
 import { forgetDevice, knownDevice, rememberDevice } from '../mfa/device-cookies.js';
-import { deviceLoginKey, loginKey, mfaKey } from '../mfa/regulation.js';
+import { deviceLoginKey, loginKey, mfaKey, reauthKey } from '../mfa/regulation.js';
 import type { LoginChallenge } from '../storage/mfa.js';
 import type { Session } from '../storage/sessions.js';
 
@@ -49,7 +49,14 @@ export async function reauthenticate(
   purpose: 'password_change' | 'totp_enrol' | 'totp_confirm' | 'totp_disable' | 'recovery_codes',
   keepCredential = false,
 ): Promise<BackendCredential | undefined> {
-  const check = await authenticate(ctx, user.username, password);
+  // Guessing the password from a signed-in browser is throttled like signing in.
+  const key = reauthKey(user.id);
+  const attempt = await ctx.regulator.reserve(key);
+  if (!attempt.allowed) throw tooMany(res, attempt.wait);
+  const check = await authenticate(ctx, user.username, password).catch(async (err: unknown) => {
+    await ctx.regulator.refund(key);
+    throw err;
+  });
   if (!check.ok || check.userId !== user.id) {
     await ctx.audit.record(
       {
@@ -62,6 +69,7 @@ export async function reauthenticate(
     );
     throw new ApiError('invalid_credentials', 401, 'The password is not correct.');
   }
+  await ctx.regulator.succeed(key);
   const credential = check.secondFactor
     ? await (async () => {
         if (!code) throw ApiError.validation([{ field: 'code', message: 'Enter the code from your authenticator app' }]);

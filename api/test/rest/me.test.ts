@@ -53,6 +53,24 @@ describe('the caller’s own identity (/api/v1/me)', () => {
     }
   });
 
+  it('throttles guessing the current password from a signed-in browser, and lets the right one through after the wait', async () => {
+    const h = await harness({ throttle: { freeFailures: 2 } });
+    try {
+      const agent = await portalBrowser(h);
+      const change = (currentPassword: string) =>
+        agent.post('/api/v1/me/password').set(csrf).send({ currentPassword, newPassword: 'a-brand-new-password' });
+      for (let i = 0; i < 3; i++) await change(`guess-${i}`).expect(401);
+      const limited = await change(PASSWORD).expect(429);
+      assert.equal(limited.body.error.code, 'too_many_attempts');
+      assert.ok(Number(limited.headers['retry-after']) > 0);
+      assert.equal((await h.ctx.identity.authenticate('alice', PASSWORD)).ok, true, 'the password is unchanged');
+      h.clock.advance(Number(limited.headers['retry-after']));
+      await change(PASSWORD).expect(204);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('changes the password only with the current one, and ends other sessions and tokens', async () => {
     const h = await harness();
     try {
