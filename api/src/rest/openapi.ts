@@ -7,7 +7,7 @@ import type { RestRoutes, RouteSpec } from './route.js';
 const ERRORS: Record<string, string> = {
   '400': 'The request is not valid',
   '401': 'Not authenticated, or the token is not valid',
-  '403': 'Missing scope, or the CSRF check failed',
+  '403': 'Missing scope, the CSRF check failed, or the change needs a (freshly signed-in) browser session',
   '404': 'Not found',
   '429': 'Too many requests',
 };
