@@ -86,8 +86,8 @@ export function createApp(ctx: AppContext): RequestListener {
   app.use((_req, res) => {
     res.status(404).type('text').send('Not found');
   });
-  // The protocol routers answer their own errors; what is left (e.g. an unreadable token
-  // request body) is answered in RFC 6749 §5.2 JSON.
+  // Each router answers its own errors; what is left (a failure in health, metrics or the SPA
+  // routes) is answered in RFC 6749 §5.2 JSON, and logged when it is ours.
   app.use(oauthErrorHandler(ctx.log));
 
   const hot = hotRouter(

@@ -60,13 +60,16 @@ export class PerIpLimit {
 
   /** Counts each request on this budget; over the limit, `respond` answers it. */
   middleware(respond: RequestHandler): RequestHandler {
-    return (req, res, next) => {
+    return (req, res, next) =>
       this.hit(req.ip).then(({ headers, limited }) => {
-        res.set(headers);
-        if (limited) respond(req, res, next);
-        else next();
+        // Appended, as express-rate-limit does: a route under two budgets shows both policies.
+        for (const [name, value] of Object.entries(headers)) {
+          if (name === 'Retry-After') res.set(name, value);
+          else res.append(name, value);
+        }
+        if (limited) return respond(req, res, next);
+        next();
       }, next);
-    };
   }
 
   /** Stops the store's timer. */

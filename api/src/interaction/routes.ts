@@ -1,8 +1,7 @@
 import type { Request, RequestHandler } from 'express';
-import { ConsentDecision, InteractionNext, InteractionView, LoginRequest, MfaRequest, describeScope } from '@gatehouse/shared';
+import { ConsentDecision, InteractionNext, InteractionView, LoginRequest, MfaRequest, describeScope, heldScopes } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { heldScopes } from '../oidc/authorize/decide.js';
 import * as pending from '../oidc/authorize/pending.js';
 import { OAuthError } from '../oidc/errors.js';
 import type { RestRoutes } from '../rest/route.js';
@@ -50,7 +49,7 @@ export function interactionRoutes(ctx: AppContext, routes: RestRoutes, loginLimi
         prompt: await pending.currentPrompt(ctx, req, interaction, (await pendingChallenge(ctx, req, interaction.id)) !== undefined),
         client: { id: request.client.id, name: request.client.name },
         // Only what this user could be granted; before sign-in, what anyone could.
-        scopes: heldScopes(request.scopes, user ?? { isAdmin: false }).map((scope) => ({ scope, description: describeScope(scope) })),
+        scopes: heldScopes(request.scopes, user?.isAdmin ?? false).map((scope) => ({ scope, description: describeScope(scope) })),
         loginHint: interaction.params.login_hint ?? null,
         user: user ? { username: user.username, name: user.name } : null,
         expiresAt: interaction.expiresAt,

@@ -44,6 +44,8 @@ async function verifyHint(ctx: AppContext, token: string): Promise<JWTPayload> {
   }
 }
 
+const SIGN_OUT_ERROR = 'This sign-out request cannot continue';
+
 /**
  * The end-session endpoint (OIDC RP-Initiated Logout 1.0). With an id_token_hint naming this
  * browser's session the sign-out happens at once; otherwise the person is asked first (a
@@ -87,11 +89,11 @@ export function endSessionRouter(ctx: AppContext, budget: PerIpLimit): Router {
       res.redirect(303, `${ctx.config.issuer}/logout?${confirm}`);
     } catch (err) {
       if (!(err instanceof InvalidRequest)) throw err;
-      sendErrorPage(res, err, 'This sign-out request cannot continue');
+      sendErrorPage(res, err, SIGN_OUT_ERROR);
     }
   };
   router.get('/oauth2/end_session', handle);
   router.post('/oauth2/end_session', express.urlencoded({ extended: false, limit: '16kb' }), handle);
-  router.use('/oauth2/end_session', errorPageHandler(ctx.log));
+  router.use('/oauth2/end_session', errorPageHandler(ctx.log, SIGN_OUT_ERROR));
   return router;
 }

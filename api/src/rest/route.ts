@@ -47,6 +47,8 @@ type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
 export class RestRoutes {
   readonly specs: RouteSpec[] = [];
   private readonly json = express.json({ limit: '64kb' });
+  /** The sign-in screens send a few short fields, before anyone is authenticated. */
+  private readonly smallJson = express.json({ limit: '16kb' });
   private readonly origin: string;
 
   constructor(
@@ -92,7 +94,7 @@ export class RestRoutes {
     const realm = this.ctx.config.issuer;
     // The CSRF check comes first, so a forged call does not even count against a rate limit.
     const guard = spec.scope === 'browser' ? [requireSameOrigin(this.origin)] : [];
-    this.router[spec.method](spec.path, ...guard, ...before, this.json, async (req, res) => {
+    this.router[spec.method](spec.path, ...guard, ...before, spec.scope === 'browser' ? this.smallJson : this.json, async (req, res) => {
       if (spec.scope === 'public' || spec.scope === 'browser') {
         const body = spec.body ? parseBody(spec.body, req.body) : undefined;
         const query = spec.query ? parseQuery(spec.query, req.query) : undefined;

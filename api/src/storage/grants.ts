@@ -243,9 +243,14 @@ export class GrantRepo {
   /**
    * Records that a refresh token was exchanged (keeping its first rotation time) and stores its
    * successor, in one transaction: when storing fails the presented token stays unrotated.
+   * `first`: the caller read the token unrotated, so it must be this call that rotates it; false
+   * (nothing stored) when another exchange rotated it in between.
    */
-  async rotateRefreshToken(hash: string, now: number, next: NewRefreshToken | undefined): Promise<void> {
-    await runInTransaction(this.db, [this.q.markRotated.step({ hash, now }), ...(next ? [this.refreshTokenStep(next, now)] : [])]);
+  async rotateRefreshToken(hash: string, now: number, next: NewRefreshToken | undefined, first: boolean): Promise<boolean> {
+    return runInTransaction(this.db, [
+      this.q.markRotated.step({ hash, now }, { mustChange: first }),
+      ...(next ? [this.refreshTokenStep(next, now)] : []),
+    ]);
   }
 
   /** Revokes every grant of the user: all their refresh and access tokens stop working. */

@@ -6,10 +6,13 @@ import {
   ADMIN_PASSWORD,
   CONFIDENTIAL,
   PUBLIC,
+  SECRET,
+  basic,
   authorizeQuery,
   browser,
   csrf,
   harness,
+  itManagingUsers,
   local,
   redeem,
   startInteraction,
@@ -24,7 +27,7 @@ const OPS_CONSOLE = {
   client_id: 'ops-console',
   name: 'Ops console',
   consent: 'explicit' as const,
-  scopes: ['openid', 'profile', 'profile:read', 'admin:read', 'admin:write'],
+  scopes: ['openid', 'profile', 'offline_access', 'profile:read', 'admin:read', 'admin:write'],
 };
 
 const params = (scope: string) => ({
@@ -96,6 +99,26 @@ describe('API scopes at the authorization endpoint', () => {
       assert.equal(tokens.body.scope, 'openid admin:write');
     }));
 
+  itManagingUsers('leaves an admin scope out of refreshed tokens once the user is no longer an admin', () =>
+    withOpsConsole(async (h) => {
+      const agent = browser(h);
+      const alice = (await h.ctx.identity.directory.resolveUser('alice'))!;
+      await h.ctx.identity.directory.updateUser(alice.id, { isAdmin: true });
+      const { id } = await toConsent(agent, 'openid offline_access admin:read');
+      const tokens = await approveAndRedeem(h, agent, id);
+      assert.equal(tokens.body.scope, 'openid offline_access admin:read');
+      await h.ctx.identity.directory.updateUser(alice.id, { isAdmin: false });
+      const refreshed = await request(h.app)
+        .post('/oauth2/token')
+        .set('Authorization', basic('ops-console', SECRET))
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token })
+        .expect(200);
+      assert.equal(refreshed.body.scope, 'openid offline_access');
+      assert.equal(decodeJwt(refreshed.body.access_token).scope, 'openid offline_access');
+    }),
+  );
+
   it('shows no admin scope before anyone has signed in', () =>
     withOpsConsole(async (h) => {
       const agent = browser(h);
@@ -126,4 +149,19 @@ describe('end-session rate limit', () => {
       await h.close();
     }
   });
+});
+
+describe('a consent given during an authorization request', () => {
+  it('does not carry over to another user who signs in on the same browser before the request resumes', () =>
+    withOpsConsole(async (h) => {
+      const agent = browser(h);
+      const { id } = await toConsent(agent, 'openid profile');
+      const approved = await agent.post(`/api/v1/interactions/${id}/consent`).set(csrf).send({ approve: true }).expect(200);
+      // Someone else signs in on this browser (the portal) before the request resumes.
+      await agent.post('/api/v1/session').set(csrf).send({ username: 'admin', password: ADMIN_PASSWORD }).expect(200);
+      const resumed = await agent.get(local(approved.body.location)).expect(303);
+      const screen = new URL(resumed.headers.location!);
+      assert.equal(screen.pathname, '/consent', resumed.headers.location);
+      assert.equal(screen.searchParams.get('code'), null);
+    }));
 });

@@ -184,3 +184,38 @@ describe('token endpoint: refresh_token grant', () => {
     await userinfo(second.access_token).expect(200);
   });
 });
+
+describe('token endpoint: concurrent refreshes', () => {
+  it('lets only one of two concurrent refreshes with the same token win when there is no grace period, and revokes the family', async () => {
+    const h = await harness({ ttl: { refreshReuseGrace: 0 } });
+    try {
+      const url = await authorize(browser(h), confidentialParams({ scope: 'openid offline_access' }));
+      const first = TokenResponse.parse((await redeem(h, url.searchParams.get('code')!).expect(200)).body);
+      const results = await Promise.all([refreshWith(h, first.refresh_token!), refreshWith(h, first.refresh_token!)]);
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 400]);
+      const winner = TokenResponse.parse(results.find((r) => r.status === 200)!.body);
+      assert.equal(results.find((r) => r.status === 400)!.body.error, 'invalid_grant');
+      // RFC 9700 §4.14.2: the reuse revokes the grant, so the winner's successor stops too.
+      assert.equal((await refreshWith(h, winner.refresh_token!)).body.error, 'invalid_grant');
+      assert.ok(h.audit.some((l) => l.includes('event=refresh_reuse')));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('accepts both concurrent refreshes within the grace period and keeps the family valid', async () => {
+    const h = await harness();
+    try {
+      const url = await authorize(browser(h), confidentialParams({ scope: 'openid offline_access' }));
+      const first = TokenResponse.parse((await redeem(h, url.searchParams.get('code')!).expect(200)).body);
+      const results = await Promise.all([refreshWith(h, first.refresh_token!), refreshWith(h, first.refresh_token!)]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [200, 200],
+      );
+      for (const r of results) await refreshWith(h, TokenResponse.parse(r.body).refresh_token!).expect(200);
+    } finally {
+      await h.close();
+    }
+  });
+});

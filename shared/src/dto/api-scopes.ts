@@ -53,3 +53,12 @@ export function expandScopes(scopes: Iterable<string>): Set<ApiScope> {
 export function ownerScopes(isAdmin: boolean): Set<ApiScope> {
   return expandScopes(isAdmin ? ROLES.admin : ROLES.operator);
 }
+
+/**
+ * The scopes of `scopes` a user may be granted: an API scope only when the user holds it (an
+ * `admin:*` scope only for an admin); every other scope is the user's own.
+ */
+export function heldScopes(scopes: readonly string[], isAdmin: boolean): string[] {
+  const owned = ownerScopes(isAdmin);
+  return scopes.filter((s) => !isApiScope(s) || owned.has(s));
+}

@@ -1,4 +1,4 @@
-import { isApiScope, ownerScopes } from '@gatehouse/shared';
+import { heldScopes } from '@gatehouse/shared';
 import type { AppContext } from '../../context.js';
 import type { Interaction } from '../../storage/interactions.js';
 import type { Session } from '../../storage/sessions.js';
@@ -12,15 +12,6 @@ type SignedIn = { session: Session; scopes: string[] };
 export type Decision = { forceLogin: boolean } & (
   { next: 'login' } | ({ next: 'mfa' | 'enrol' | 'consent' | 'denied' } & SignedIn) | ({ next: 'issue' } & SignedIn)
 );
-
-/**
- * The requested scopes the user holds: an API scope is granted only to a user who may use it
- * (an `admin:*` scope to an admin), whatever the client is allowed; the rest are the user's own.
- */
-export function heldScopes(scopes: readonly string[], user: { isAdmin: boolean }): string[] {
-  const owned = ownerScopes(user.isAdmin);
-  return scopes.filter((s) => !isApiScope(s) || owned.has(s));
-}
 
 /**
  * What an authorization request needs before a code can be issued:
@@ -62,7 +53,7 @@ export async function decide(
     return { next: 'login', forceLogin };
   }
 
-  const signedIn = { session: active, scopes: heldScopes(request.scopes, user), forceLogin };
+  const signedIn = { session: active, scopes: heldScopes(request.scopes, user.isAdmin), forceLogin };
   if (!allowsUser(request.client, user)) {
     if (request.prompts.has('none')) throw new NotAllowed(user.id, false);
     return { next: 'denied', ...signedIn };
@@ -81,7 +72,7 @@ export async function decide(
   }
 
   let needsConsent = false;
-  if (request.client.consent === 'explicit' && interaction?.consent !== 'approved') {
+  if (request.client.consent === 'explicit' && !(interaction?.consent === 'approved' && interaction.sessionId === active.id)) {
     const approved = new Set(await ctx.storage.consents.scopes(active.userId, request.client.id));
     needsConsent = request.prompts.has('consent') || signedIn.scopes.some((s) => !approved.has(s));
   }

@@ -40,10 +40,14 @@ export function sendErrorPage(res: Response, err: OAuthError, title = 'This sign
  * reaches Express's error path there — an unreadable body or path, a failure of ours — is an
  * error page too, in RFC 6749's terms, and only a failure of ours is logged.
  */
-export function errorPageHandler(log: Logger): ErrorRequestHandler {
+export function errorPageHandler(log: Logger, title?: string): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const { status, body } = oauthErrorBody(err);
     if (status >= 500) log.error('browser endpoint failed', err, req);
-    sendErrorPage(res, new OAuthError(body.error as OAuthErrorCode, body.error_description ?? 'The request cannot be answered.', status));
+    sendErrorPage(
+      res,
+      new OAuthError(body.error as OAuthErrorCode, body.error_description ?? 'The request cannot be answered.', status),
+      title,
+    );
   };
 }

@@ -20,12 +20,12 @@ import { trustTarget, validateRequest } from './validate.js';
  */
 
 /** The SPA screen for a step of the request. */
-export function screenUrl(ctx: AppContext, prompt: InteractionPrompt, id: string): string {
+function screenUrl(ctx: AppContext, prompt: InteractionPrompt, id: string): string {
   return `${ctx.config.issuer}/${prompt}?interaction=${encodeURIComponent(id)}`;
 }
 
 /** Where the browser resumes the authorization once a screen is done. */
-export function resumeUrl(ctx: AppContext, id: string): string {
+function resumeUrl(ctx: AppContext, id: string): string {
   return `${ctx.config.issuer}/oauth2/authorize/${encodeURIComponent(id)}`;
 }
 
@@ -128,7 +128,7 @@ export async function advance(ctx: AppContext, req: Request, interaction: Intera
 }
 
 /** The decision now, or undefined when the request can only be answered with an error. */
-export async function decisionFor(ctx: AppContext, req: Request, interaction: Interaction): Promise<Decision | undefined> {
+async function decisionFor(ctx: AppContext, req: Request, interaction: Interaction): Promise<Decision | undefined> {
   try {
     return await decideNow(ctx, req, await requestOf(ctx, interaction), interaction);
   } catch (err) {
@@ -196,7 +196,8 @@ export async function recordConsent(
   const now = ctx.clock.now();
   const { session, scopes } = decision;
   if (approve) await ctx.storage.consents.grant(session.userId, interaction.clientId, scopes, now);
-  await ctx.storage.interactions.update(interaction.id, { consent: approve ? 'approved' : 'denied' });
+  // The approval is this session's: another user signing in on the browser meanwhile must approve for themselves.
+  await ctx.storage.interactions.update(interaction.id, { consent: approve ? 'approved' : 'denied', sessionId: session.id });
   await ctx.audit.record(
     {
       event: approve ? 'consent_grant' : 'consent_deny',

@@ -116,15 +116,11 @@ async function verify(keys: Keystore, token: string, issuer: string, now: number
   return Object.freeze({ claims, exp, iat, nbf: payload.nbf });
 }
 
-/** Verifies signature, type (RFC 9068 §4), issuer, audience and expiry against our own clock. */
-export async function verifyAccessToken(keys: Keystore, token: string, issuer: string, now: number): Promise<AccessTokenClaims> {
-  return (await verify(keys, token, issuer, now)).claims;
-}
-
 /**
- * verifyAccessToken with a bounded cache of verified tokens, keyed by the token text: a
- * client presents the same access token many times, and the same text always verifies the
- * same way against the same keys (the keystore does not change while the process runs).
+ * Verifies signature, type (RFC 9068 §4), issuer, audience and expiry against our own clock,
+ * with a bounded cache of verified tokens keyed by the token text: a client presents the same
+ * access token many times, and the same text always verifies the same way against the same
+ * keys (the keystore does not change while the process runs).
  * What depends on time is checked again on every use, exactly as jose does (tolerance 0):
  * expired from `exp` on, not valid before `nbf`. Only accepted tokens are kept; the least
  * recently used is dropped when full. This caches the signature check only: whether the

@@ -1,4 +1,4 @@
-import { RefreshTokenGrant, splitScope, type TokenResponse } from '@gatehouse/shared';
+import { RefreshTokenGrant, heldScopes, isApiScope, splitScope, type TokenResponse } from '@gatehouse/shared';
 import type { AppContext } from '../../../context.js';
 import { sha256 } from '../../../lib/hash.js';
 import type { Client } from '../../../storage/clients.js';
@@ -24,11 +24,13 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
   }
   const { grant } = token;
   if (grant.revokedAt !== null) throw new InvalidGrant('The refresh token has been revoked.');
-  if (token.rotatedAt !== null && now - token.rotatedAt >= ctx.config.ttl.refreshReuseGrace) {
+  const reused = async () => {
     await ctx.storage.grants.revoke(grant.id, now);
     await ctx.audit.record({ event: 'refresh_reuse', userId: grant.userId, clientId: client.id, ip }, now);
-    throw new InvalidGrant('The refresh token was already used; the grant is revoked.');
-  }
+    return new InvalidGrant('The refresh token was already used; the grant is revoked.');
+  };
+  const pastGrace = (rotatedAt: number) => now - rotatedAt >= ctx.config.ttl.refreshReuseGrace;
+  if (token.rotatedAt !== null && pastGrace(token.rotatedAt)) throw await reused();
   if (!grant.offline) {
     const session = await ctx.storage.sessions.find(grant.sessionId);
     if (!session || !ctx.sessions.isActive(session, now)) {
@@ -45,8 +47,19 @@ export async function refresh(ctx: AppContext, client: Client, body: Record<stri
     scope = token.scope.filter((s) => asked.includes(s));
     if (!scope.includes('openid')) throw new InvalidScope('The scope must include openid.');
   }
+  // An API scope the user no longer holds (an admin scope after losing admin) is left out.
+  if (scope.some(isApiScope)) {
+    const user = await ctx.identity.findUser(grant.userId);
+    scope = heldScopes(scope, user?.isAdmin ?? false);
+  }
   const tokens = await mintTokens(ctx, client, grant, scope, { nonce: null, refreshScope: token.scope, account });
-  await ctx.storage.grants.rotateRefreshToken(token.hash, now, tokens.refreshToken);
+  const first = token.rotatedAt === null;
+  if (!(await ctx.storage.grants.rotateRefreshToken(token.hash, now, tokens.refreshToken, first))) {
+    // A concurrent exchange rotated it first: the same reuse rule, from its rotation time.
+    const rotatedAt = (await ctx.storage.grants.findRefreshToken(token.hash))?.rotatedAt;
+    if (rotatedAt == null || pastGrace(rotatedAt)) throw await reused();
+    await ctx.storage.grants.rotateRefreshToken(token.hash, now, tokens.refreshToken, false);
+  }
   await ctx.audit.record({ event: 'token_refreshed', userId: grant.userId, clientId: client.id, ip }, now);
   return tokens.response;
 }
