@@ -119,6 +119,19 @@ describe('administration', () => {
     await page.close();
   });
 
+  it('marks a username the API refuses as taken and moves focus to that field', async () => {
+    await admin.goto(`${gatehouse.issuer}/admin/users`);
+    await admin.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await admin.getByRole('button', { name: 'New user' }).click();
+    await admin.getByLabel('Username').fill(OSCAR.username);
+    await admin.getByRole('button', { name: 'Create user' }).click();
+    const username = admin.locator('#new-username');
+    await admin.waitForFunction(() => document.activeElement?.id === 'new-username');
+    assert.equal(await username.getAttribute('aria-invalid'), 'true');
+    assert.equal(await username.isEnabled(), true);
+    await admin.getByRole('button', { name: 'Cancel' }).click();
+  });
+
   it('refuses a user outside the group with a clear screen, and the application gets access_denied', async () => {
     const { page } = await screens.fresh();
     await page.goto(`${rp.url}/login`);

@@ -78,6 +78,8 @@ export class FormState<F extends string> {
       await save(parsed.data);
     } catch (err) {
       if (isFailure(err, 'unauthenticated')) return signIn();
+      // The fields are enabled again first: a disabled field cannot take the focus.
+      this.#page.busy = false;
       await this.fail(failureErrors(err, this.#fields), messageOf(err));
     } finally {
       this.#page.busy = false;
