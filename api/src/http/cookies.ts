@@ -1,8 +1,15 @@
 import { parse } from 'cookie';
 import type { Request, Response } from 'express';
 
-/** `device` marks a browser that signed in before, for the sign-in throttle (mfa/device-cookies.ts). */
+/** `device` marks a browser that signed in before, for the sign-in throttle (session/device-cookies.ts). */
 export type CookieName = 'session' | 'browser' | 'device';
+
+/**
+ * `Lax` lets the session and browser cookies come along when an application sends the browser
+ * here to sign in. The device cookie is only read by the sign-in fetch of Gatehouse's own pages,
+ * so it is `Strict`: no other site's request ever carries it.
+ */
+const SAME_SITE: Record<CookieName, 'lax' | 'strict'> = { session: 'lax', browser: 'lax', device: 'strict' };
 
 /**
  * Cookie names and attributes. With an https issuer the cookies are `Secure` and carry the
@@ -32,7 +39,7 @@ export class Cookies {
   write(res: Response, name: CookieName, value: string, maxAgeSeconds?: number): void {
     res.cookie(this.names[name], value, {
       httpOnly: true,
-      sameSite: 'lax',
+      sameSite: SAME_SITE[name],
       secure: this.secure,
       path: '/',
       ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds * 1000 }),
@@ -40,6 +47,6 @@ export class Cookies {
   }
 
   clear(res: Response, name: CookieName): void {
-    res.clearCookie(this.names[name], { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' });
+    res.clearCookie(this.names[name], { httpOnly: true, sameSite: SAME_SITE[name], secure: this.secure, path: '/' });
   }
 }

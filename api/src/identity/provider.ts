@@ -17,9 +17,17 @@ export type AuthenticationResult =
 
 /** The identity backend cannot be reached; callers answer a temporary error, never another store. */
 export class IdentityUnavailable extends Error {
-  constructor(cause?: unknown) {
+  /**
+   * The backend had already judged the password (or code) before the failure, e.g. an entity
+   * read after a successful login. The sign-in throttle then keeps the attempt: it gives back
+   * only attempts nobody checked, or a 503 would tell a guesser the password was right for free.
+   */
+  readonly afterVerdict: boolean;
+
+  constructor(cause?: unknown, options: { afterVerdict?: boolean } = {}) {
     super('The identity backend cannot be reached.', { cause });
     this.name = 'IdentityUnavailable';
+    this.afterVerdict = options.afterVerdict ?? false;
   }
 }
 
@@ -193,7 +201,11 @@ export interface IdentityProvider {
   ready(): Promise<void>;
   /** Upkeep the backend needs (OpenBao: renewing the service token); run at start and hourly. */
   maintain?(): Promise<void>;
-  /** Checks a username-or-email and password. Takes the same time for unknown users. */
+  /**
+   * Checks a username-or-email and password. Takes the same time for unknown users. Throws
+   * IdentityUnavailable when the backend cannot be asked, with `afterVerdict` once it has judged
+   * the password.
+   */
   authenticate(login: string, password: string): Promise<AuthenticationResult>;
   /**
    * The second step of a login that needed one (`state` from authenticate), or a step-up of an

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { ConfirmTotpRequest, MfaStatus, ReauthenticateRequest, RecoveryCodes, StartTotpRequest, TotpEnrolment } from '@gatehouse/shared';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../http/api-error.js';
-import { requireFreshSession } from './require-fresh-session.js';
+import { requireBrowserSession, requireFreshSession } from './require-fresh-session.js';
 import type { RestRoutes } from './route.js';
 
 /**
@@ -13,11 +13,11 @@ import type { RestRoutes } from './route.js';
  *   POST /api/v1/me/mfa/totp/disable     password + current code
  *   POST /api/v1/me/mfa/recovery-codes   new recovery codes; password + current code
  * Every change is rate limited like sign-in, since each checks a code or a password. Every change
- * needs the browser session and a recent sign-in (requireFreshSession): a bearer token, even
- * with profile:write, gets 403 `session_required`; a session that signed in longer ago than
- * `ttl.reauthWindow` gets 403 `reauthentication_required` unless the body carries the password
- * (starting and confirming take an optional `password`; turning off and new codes always take
- * password and code).
+ * needs the browser session: a bearer token, even with profile:write, gets 403 `session_required`.
+ * All but confirming also need a recent sign-in (requireFreshSession): a session that signed in
+ * longer ago than `ttl.reauthWindow` gets 403 `reauthentication_required` unless the body carries
+ * the password (starting takes an optional `password`; turning off and new codes always take
+ * password and code). Confirming needs none: only the browser that started has the secret.
  */
 export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: RequestHandler): void {
   async function requireTotp(userId: string): Promise<void> {
@@ -65,7 +65,9 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
     },
     async ({ req, res, principal, body }) => {
       const { user } = principal;
-      await requireFreshSession(ctx, { req, res, principal }, 'totp_confirm', { password: body.password });
+      // No password again, even when setting up the app took longer than the window: starting
+      // needed a recent sign-in, and the secret went only to the browser that started.
+      const session = await requireBrowserSession(ctx, { req, res, principal }, 'totp_confirm');
       const recoveryCodes = await ctx.identity.mfa.confirmTotpEnrolment(user.id, body.code);
       if (!recoveryCodes) {
         await ctx.audit.record(
@@ -76,8 +78,7 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
       }
       await ctx.audit.record({ event: 'totp_enable', userId: user.id, ip: req.ip ?? null }, ctx.clock.now());
       // Entering a correct code proves the second factor for this browser session too.
-      const session = await ctx.sessions.current(req);
-      if (session && !session.amr.includes('otp')) await ctx.sessions.signIn(req, res, user.id, [...session.amr, 'otp'], session.remember);
+      if (!session.amr.includes('otp')) await ctx.sessions.signIn(req, res, user.id, [...session.amr, 'otp'], session.remember);
       return { recoveryCodes };
     },
     [attemptLimit],

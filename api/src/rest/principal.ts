@@ -6,16 +6,19 @@ import { csrfRejected, passesCsrfCheck } from '../http/csrf.js';
 import type { UserSummary } from '../identity/provider.js';
 import { sha256 } from '../lib/hash.js';
 import { AccessTokenRejected } from '../oidc/tokens/access-token.js';
+import type { Session } from '../storage/sessions.js';
 import { requireSession } from './require-session.js';
 
 /** Who is calling the REST API, how, and with which scopes. */
-export interface Principal {
-  via: 'session' | 'api_token' | 'access_token';
-  user: UserSummary;
-  scopes: Set<ApiScope>;
-  /** The browser session, when the call came with the cookie. */
-  sessionId?: string;
-}
+export type Principal = { user: UserSummary; scopes: Set<ApiScope> } & (
+  | {
+      via: 'session';
+      /** The browser session the call came with (the cookie). */
+      session: Session;
+      sessionId: string;
+    }
+  | { via: 'api_token' | 'access_token'; session?: undefined; sessionId?: undefined }
+);
 
 const intersect = (a: Set<ApiScope>, b: Set<ApiScope>) => new Set([...a].filter((s) => b.has(s)));
 
@@ -34,7 +37,7 @@ export async function authenticate(ctx: AppContext, req: Request): Promise<Princ
   if (header === undefined) {
     if (!passesCsrfCheck(req, new URL(ctx.config.issuer).origin)) throw csrfRejected();
     const { user, session } = await requireSession(ctx, req);
-    return { via: 'session', user, scopes: ownerScopes(user.isAdmin), sessionId: session.id };
+    return { via: 'session', user, scopes: ownerScopes(user.isAdmin), session, sessionId: session.id };
   }
   if (!/^bearer /i.test(header)) throw invalidToken('Send a Bearer token.');
   const token = header.slice(7).trim();

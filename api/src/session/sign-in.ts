@@ -5,7 +5,7 @@ import { ApiError } from '../http/api-error.js';
 import { IdentityUnavailable, type AuthenticationResult, type BackendCredential, type SecondFactor } from '../identity/provider.js';
 import { browserBinding } from './browser.js';
 import { safeEqual, sha256 } from '../lib/hash.js';
-import { forgetDevice, knownDevice, rememberDevice } from '../mfa/device-cookies.js';
+import { forgetDevice, knownDevice, rememberDevice } from './device-cookies.js';
 import { deviceLoginKey, loginKey, mfaKey, reauthKey } from '../mfa/regulation.js';
 import type { LoginChallenge } from '../storage/mfa.js';
 import type { Session } from '../storage/sessions.js';
@@ -31,8 +31,23 @@ export async function unavailableAsApiError<T>(pending: Promise<T>): Promise<T> 
   }
 }
 
-const authenticate = (ctx: AppContext, login: string, password: string): Promise<AuthenticationResult> =>
-  unavailableAsApiError(ctx.identity.authenticate(login, password));
+/**
+ * A check of a password or code whose attempt is reserved under `key`. The attempt is given back
+ * only when the backend gave no verdict (it could not be asked): a failure after one, such as
+ * OpenBao accepting the password and an entity read failing next, counts, or its 503 would tell a
+ * guesser the password was right without costing an attempt.
+ */
+async function refundUnjudged<T>(ctx: AppContext, key: string, check: Promise<T>): Promise<T> {
+  try {
+    return await check;
+  } catch (err) {
+    if (err instanceof IdentityUnavailable && !err.afterVerdict) await ctx.regulator.refund(key);
+    throw err;
+  }
+}
+
+const authenticate = (ctx: AppContext, key: string, login: string, password: string): Promise<AuthenticationResult> =>
+  unavailableAsApiError(refundUnjudged(ctx, key, ctx.identity.authenticate(login, password)));
 
 /**
  * Password, and a code when the user has a second factor, for changes that need proof it is
@@ -46,17 +61,14 @@ export async function reauthenticate(
   user: { id: string; username: string },
   password: string,
   code: string | undefined,
-  purpose: 'password_change' | 'totp_enrol' | 'totp_confirm' | 'totp_disable' | 'recovery_codes',
+  purpose: 'password_change' | 'totp_enrol' | 'totp_disable' | 'recovery_codes',
   keepCredential = false,
 ): Promise<BackendCredential | undefined> {
   // Guessing the password from a signed-in browser is throttled like signing in.
   const key = reauthKey(user.id);
   const attempt = await ctx.regulator.reserve(key);
   if (!attempt.allowed) throw tooMany(res, attempt.wait);
-  const check = await authenticate(ctx, user.username, password).catch(async (err: unknown) => {
-    await ctx.regulator.refund(key);
-    throw err;
-  });
+  const check = await authenticate(ctx, key, user.username, password);
   if (!check.ok || check.userId !== user.id) {
     await ctx.audit.record(
       {
@@ -110,25 +122,24 @@ export async function passwordSignIn(
   const attempt = await ctx.regulator.reserve(key);
   if (!attempt.allowed) throw tooMany(res, attempt.wait);
 
-  const result = await authenticate(ctx, body.username, body.password).catch(async (err: unknown) => {
-    await ctx.regulator.refund(key);
-    throw err;
-  });
+  const result = await authenticate(ctx, key, body.username, body.password);
   if (!result.ok) {
+    // A device cookie is bound to its user: one issued to whoever held this login name before is not this user's browser.
+    const otherUser = device !== undefined && result.userId !== undefined && result.userId !== device.userId;
     await ctx.audit.record(
       {
         event: 'login_failure',
         userId: result.userId ?? null,
         clientId: target.clientId,
         ip,
-        detail: { reason: result.reason, login: body.username, device: device ? 'known' : 'unknown' },
+        detail: { reason: result.reason, login: body.username, device: otherUser ? 'other_user' : device ? 'known' : 'unknown' },
       },
       now,
     );
     // OWASP device cookies: one that keeps failing is revoked; the browser is a stranger again.
-    const revoke = device !== undefined && attempt.failures >= ctx.config.throttle.freeFailures;
-    if (revoke) await forgetDevice(ctx, res, device);
-    if (attempt.wait > 0 || revoke) {
+    const exhausted = device !== undefined && attempt.failures >= ctx.config.throttle.freeFailures;
+    if (device && (exhausted || otherUser)) await forgetDevice(ctx, res, device);
+    if (attempt.wait > 0 || exhausted) {
       await ctx.audit.record(
         {
           event: 'lockout',
@@ -138,7 +149,7 @@ export async function passwordSignIn(
             login: body.username,
             failures: attempt.failures,
             wait: attempt.wait,
-            device: revoke ? 'revoked' : device ? 'known' : 'unknown',
+            device: exhausted ? 'revoked' : device ? 'known' : 'unknown',
           },
         },
         now,
@@ -147,6 +158,7 @@ export async function passwordSignIn(
     throw new ApiError('invalid_credentials', 401, 'The username or password is not correct.');
   }
   await ctx.regulator.succeed(key);
+  // A cookie of another user's is revoked here and replaced by one for this user.
   await rememberDevice(ctx, req, res, device, result.userId, body.username);
 
   if (result.secondFactor) {
@@ -198,12 +210,7 @@ export async function verifySecondFactor(
   const key = mfaKey(userId);
   const attempt = await ctx.regulator.reserve(key);
   if (!attempt.allowed) throw tooMany(res, attempt.wait);
-  const { result, credential } = await unavailableAsApiError(ctx.identity.completeLogin(userId, factor, state)).catch(
-    async (err: unknown) => {
-      await ctx.regulator.refund(key);
-      throw err;
-    },
-  );
+  const { result, credential } = await unavailableAsApiError(refundUnjudged(ctx, key, ctx.identity.completeLogin(userId, factor, state)));
   if (result === 'totp' || result === 'recovery') {
     await ctx.regulator.succeed(key);
     await ctx.audit.record({ event: 'mfa_success', userId, clientId, ip, detail: { method: result } }, now);

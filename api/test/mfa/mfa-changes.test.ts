@@ -85,6 +85,13 @@ function countPasswordChecks(h: Harness): { readonly count: number } {
   return counter;
 }
 
+/** The session cookies a response sets. */
+function sessionCookies(res: { headers: Record<string, unknown> }): string[] {
+  const header = res.headers['set-cookie'];
+  const cookies = header === undefined ? [] : Array.isArray(header) ? (header as string[]) : [String(header)];
+  return cookies.filter((c) => c.startsWith('gatehouse_session='));
+}
+
 const refusals = (h: Harness, via: string) => h.audit.filter((l) => l.includes('event=mfa_change_refused') && l.includes(`via=${via}`));
 
 describe('changing a second factor', () => {
@@ -158,22 +165,28 @@ describe('changing a second factor', () => {
     }
   });
 
-  it('asks for the password to confirm when setting up the app took longer than the window', async () => {
+  it('confirms without the password when setting up the app took longer than the window, and checks no password sent along', async () => {
     const h = await harness();
     try {
       const agent = await portalBrowser(h);
       const enrolment = TotpEnrolment.parse((await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(200)).body);
       h.clock.advance(TEN_MINUTES);
-      const code = await totp(h, enrolment.secret);
+      const checks = countPasswordChecks(h);
 
-      const stale = await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code }).expect(403);
-      assert.equal(errorCode(stale), 'reauthentication_required');
-      const wrong = await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code, password: 'nope' }).expect(401);
-      assert.equal(errorCode(wrong), 'invalid_credentials');
+      const wrong = await agent
+        .post('/api/v1/me/mfa/totp/confirm')
+        .set(csrf)
+        .send({ code: await totp(h, enrolment.secret, 10) });
+      assert.equal(errorCode(wrong), 'mfa_failed', 'the code is still checked');
       assert.equal((await status(agent)).enabled, false);
-
-      await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code, password: PASSWORD }).expect(200);
+      await agent
+        .post('/api/v1/me/mfa/totp/confirm')
+        .set(csrf)
+        .send({ code: await totp(h, enrolment.secret), password: 'not-the-password' })
+        .expect(200);
       assert.equal((await status(agent)).enabled, true);
+      assert.equal(checks.count, 0, 'confirming checks no password');
+      assert.equal(refusals(h, 'session').length, 0);
     } finally {
       await h.close();
     }
@@ -245,20 +258,26 @@ describe('changing a second factor', () => {
     }
   });
 
-  it('asks for the password for every change with ttl.reauthWindow 0', async () => {
+  it('asks for the password once, to start, with ttl.reauthWindow 0; confirming renews the session cookie only to add otp', async () => {
     const h = await harness({ ttl: { reauthWindow: 0 } });
     try {
       const agent = await portalBrowser(h);
       assert.equal(errorCode(await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(403)), 'reauthentication_required');
-      const enrolment = TotpEnrolment.parse(
-        (await agent.post('/api/v1/me/mfa/totp').set(csrf).send({ password: PASSWORD }).expect(200)).body,
-      );
-      const code = await totp(h, enrolment.secret);
-      assert.equal(
-        errorCode(await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code }).expect(403)),
-        'reauthentication_required',
-      );
-      await agent.post('/api/v1/me/mfa/totp/confirm').set(csrf).send({ code, password: PASSWORD }).expect(200);
+      const started = await agent.post('/api/v1/me/mfa/totp').set(csrf).send({ password: PASSWORD }).expect(200);
+      assert.equal(sessionCookies(started).length, 1, 'the password signs the session in again');
+      const enrolment = TotpEnrolment.parse(started.body);
+
+      const checks = countPasswordChecks(h);
+      const confirmed = await agent
+        .post('/api/v1/me/mfa/totp/confirm')
+        .set(csrf)
+        .send({ code: await totp(h, enrolment.secret) })
+        .expect(200);
+      assert.equal(checks.count, 0);
+      assert.equal(sessionCookies(confirmed).length, 1, 'one new session cookie, for amr pwd otp');
+      const sessions = (await agent.get('/api/v1/me/sessions').expect(200)).body.sessions as { current: boolean; amr: string[] }[];
+      assert.deepEqual(sessions.find((x) => x.current)?.amr, ['pwd', 'otp']);
+      assert.equal(errorCode(await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(409)), 'mfa_already_enrolled');
     } finally {
       await h.close();
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import request from 'supertest';
 import { CSRF_HEADER, CSRF_HEADER_VALUE } from '@gatehouse/shared';
+import { IdentityUnavailable } from '../../src/identity/provider.js';
 import { sha256 } from '../../src/lib/hash.js';
 import { ADMIN_PASSWORD, ALICE_ID, PASSWORD, browser, csrf, harness, type Agent, type Harness } from '../helpers/harness.js';
 import { enrolTotp, portalBrowser, totp } from '../helpers/mfa.js';
@@ -70,6 +71,35 @@ function deviceCookieOf(res: { headers: Record<string, unknown> }, name = 'gateh
   return cookies.find((c) => c.startsWith(`${name}=`));
 }
 
+const NEW_ALICE_PASSWORD = 'the-new-alice-password';
+
+/** alice is renamed and a new user takes her login name; answers the new user. */
+async function nameChangesHands(h: Harness): Promise<{ id: string }> {
+  await h.ctx.identity.directory.updateUser(ALICE_ID, { username: 'alice-old', email: null });
+  return h.ctx.identity.directory.createUser({
+    username: 'alice',
+    email: null,
+    name: null,
+    password: NEW_ALICE_PASSWORD,
+    isAdmin: false,
+    groupIds: [],
+  });
+}
+
+/** The stored device cookies: hash and user. */
+async function deviceRows(h: Harness): Promise<{ hash: string; userId: string }[]> {
+  const raw = new BetterSqlite3(path.join(h.dataDir, 'gatehouse.db'), { readonly: true });
+  try {
+    const rows = raw.prepare('select token_hash, user_id from device_cookies order by token_hash').all() as {
+      token_hash: string;
+      user_id: string;
+    }[];
+    return rows.map((r) => ({ hash: r.token_hash, userId: r.user_id }));
+  } finally {
+    raw.close();
+  }
+}
+
 /** The owner's browser: signed in once (so it carries a device cookie), then signed out. */
 async function ownersBrowser(h: Harness, username = 'alice', password = PASSWORD): Promise<Agent> {
   const agent = browser(h);
@@ -131,6 +161,49 @@ describe('concurrent guesses', () => {
   });
 });
 
+describe('attempts that end without an answer', () => {
+  /** The backend fails every password check from here on, before or after judging the password. */
+  function failPasswordChecks(h: Harness, afterVerdict: boolean): void {
+    h.ctx.identity.authenticate = () => Promise.reject(new IdentityUnavailable(new Error('gone'), { afterVerdict }));
+  }
+  const failures = async (h: Harness, key: string) => (await h.ctx.storage.mfa.findThrottle(key))?.failures ?? 0;
+
+  it('gives back a sign-in attempt the backend could not be asked about, and keeps one it failed after judging', async () => {
+    const h = await harness({ rateLimit: { login: 1000 } });
+    try {
+      await signInFresh(h, 'wrong').expect(401);
+      assert.equal(await failures(h, 'login:alice'), 1);
+
+      failPasswordChecks(h, false);
+      assert.equal((await signInFresh(h, PASSWORD).expect(503)).body.error.code, 'unavailable');
+      assert.equal(await failures(h, 'login:alice'), 1, 'an unasked attempt is given back');
+
+      failPasswordChecks(h, true);
+      assert.equal((await signInFresh(h, PASSWORD).expect(503)).body.error.code, 'unavailable');
+      assert.equal(await failures(h, 'login:alice'), 2, 'a judged attempt counts, though its answer is 503');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('keeps a re-authentication attempt the backend failed after judging the password', async () => {
+    const h = await harness({ rateLimit: { login: 1000 } });
+    try {
+      const agent = await portalBrowser(h);
+      const change = () =>
+        agent.post('/api/v1/me/password').set(csrf).send({ currentPassword: PASSWORD, newPassword: 'a-brand-new-password-1' }).expect(503);
+      failPasswordChecks(h, false);
+      await change();
+      assert.equal(await failures(h, `reauth:${ALICE_ID}`), 0);
+      failPasswordChecks(h, true);
+      await change();
+      assert.equal(await failures(h, `reauth:${ALICE_ID}`), 1);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('device cookies', () => {
   it("lets the owner's browser sign in at once after a stranger's burst, and keeps the stranger waiting", async () => {
     const h = await harness({ rateLimit: { login: 1000 } });
@@ -182,7 +255,42 @@ describe('device cookies', () => {
     }
   });
 
-  it('stores only the SHA-256 of the cookie, bound to the user, and sets it like the other cookies', async () => {
+  it("revokes a device cookie at the first wrong password once its login name is another user's: that browser then waits like a stranger", async () => {
+    const h = await harness({ rateLimit: { login: 1000 } });
+    try {
+      const agent = await ownersBrowser(h);
+      await nameChangesHands(h);
+      await burst(h);
+
+      const wrong = await signIn(agent, 'wrong').expect(401);
+      assert.match(deviceCookieOf(wrong) ?? '', /Expires=Thu, 01 Jan 1970/, 'the cookie is cleared');
+      assert.deepEqual(await deviceRows(h), []);
+      assert.ok(h.audit.some((l) => l.includes('event=login_failure') && l.includes('device=other_user')));
+      const right = await signIn(agent, NEW_ALICE_PASSWORD).expect(429);
+      assert.equal(right.body.error.code, 'too_many_attempts', "the former owner's browser gets no throttle of its own");
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("replaces a device cookie that is another user's at that user's old login name on a correct password", async () => {
+    const h = await harness({ rateLimit: { login: 1000 } });
+    try {
+      const agent = await ownersBrowser(h);
+      const old = (await deviceRows(h))[0]!;
+      const other = await nameChangesHands(h);
+
+      const cookie = deviceCookieOf(await signIn(agent, NEW_ALICE_PASSWORD).expect(200));
+      assert.ok(cookie, 'a new cookie is set');
+      const value = cookie.split(';')[0]!.split('=')[1]!;
+      assert.notEqual(sha256(value), old.hash);
+      assert.deepEqual(await deviceRows(h), [{ hash: sha256(value), userId: other.id }], "alice's cookie is revoked");
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('stores only the SHA-256 of the cookie, bound to the user, and sets it like the other cookies but SameSite=Strict', async () => {
     const issuer = 'https://id.example.org';
     const h = await harness({ issuer });
     try {
@@ -193,9 +301,11 @@ describe('device cookies', () => {
         .expect(200);
       const cookie = deviceCookieOf(res, '__Host-gatehouse_device');
       assert.ok(cookie);
-      for (const flag of [/; Secure(;|$)/i, /; HttpOnly(;|$)/i, /; SameSite=Lax(;|$)/i, /; Path=\/(;|$)/, /; Max-Age=\d+/]) {
+      for (const flag of [/; Secure(;|$)/i, /; HttpOnly(;|$)/i, /; SameSite=Strict(;|$)/i, /; Path=\/(;|$)/, /; Max-Age=\d+/]) {
         assert.match(cookie, flag);
       }
+      // Only Gatehouse's own sign-in fetch reads it; the session cookie must still come along from applications.
+      assert.match(deviceCookieOf(res, '__Host-gatehouse_session') ?? '', /; SameSite=Lax(;|$)/i);
       const value = cookie.split(';')[0]!.split('=')[1]!;
       const raw = new BetterSqlite3(path.join(h.dataDir, 'gatehouse.db'), { readonly: true });
       try {

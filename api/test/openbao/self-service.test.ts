@@ -2,6 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { MfaStatus, TotpEnrolment } from '@gatehouse/shared';
+import { createOpenBaoClient } from '../../src/identity/openbao/client.js';
+import { createOpenBaoIdentityProvider } from '../../src/identity/openbao/provider.js';
+import { IdentityUnavailable } from '../../src/identity/provider.js';
 import { browser, csrf } from '../helpers/harness.js';
 import { CAROL_PASSWORD, DAVE_PASSWORD, OLIVIA_PASSWORD, openBaoHarness, portalSignIn, type OpenBaoHarness } from './fixture.js';
 
@@ -104,15 +107,91 @@ describe('self-service on the OpenBao backend', () => {
       await agent.post('/api/v1/session').set(csrf).send({ username: 'dave', password: DAVE_PASSWORD }).expect(200);
       const enrolment = TotpEnrolment.parse((await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(200)).body);
       t.advance(11 * 60);
-      // The session signed in 11 minutes ago: confirming now takes the password as well.
       await agent
         .post('/api/v1/me/mfa/totp/confirm')
         .set(csrf)
-        .send({ code: t.bao.totp(enrolment.secret), password: DAVE_PASSWORD })
+        .send({ code: t.bao.totp(enrolment.secret) })
         .expect(400);
       assert.equal(t.bao.entities.find((e) => e.id === t.dave.id)?.totpEnrolled, false);
       assert.equal(await t.h.ctx.storage.mfa.findTotp(t.dave.id), undefined);
     } finally {
+      t.bao.enforceMfa(true);
+    }
+  });
+
+  it("confirms an enrolment without the password after the re-authentication window, though OpenBao's login now asks for the new secret's code", async () => {
+    t.bao.enforceMfa(false);
+    try {
+      const agent = browser(t.h);
+      await agent.post('/api/v1/session').set(csrf).send({ username: 'dave', password: DAVE_PASSWORD }).expect(200);
+      const enrolment = TotpEnrolment.parse((await agent.post('/api/v1/me/mfa/totp').set(csrf).expect(200)).body);
+      // The unconfirmed secret is live in OpenBao: a password check now would need a code.
+      t.bao.enforceMfa(true);
+      t.advance(t.h.ctx.config.ttl.reauthWindow + 60);
+
+      await agent
+        .post('/api/v1/me/mfa/totp/confirm')
+        .set(csrf)
+        .send({ code: t.bao.totp(enrolment.secret) })
+        .expect(200);
+      assert.equal(MfaStatus.parse((await agent.get('/api/v1/me/mfa').expect(200)).body).totp.enabled, true);
+    } finally {
+      await t.h.ctx.identity.mfa.disableTotp(t.dave.id);
+      t.bao.enforceMfa(true);
+    }
+  });
+
+  it('counts a sign-in or re-authentication whose password OpenBao accepted before the entity read failed, and gives back the ones OpenBao never answered', async () => {
+    t.bao.enforceMfa(false);
+    const settings = t.h.ctx.config.openbao!;
+    const real = createOpenBaoClient(settings);
+    const gone = () => Promise.reject(new IdentityUnavailable(new Error('OpenBao went away')));
+    const faulty = createOpenBaoIdentityProvider(settings, {
+      users: t.h.ctx.storage.users,
+      mfa: t.h.ctx.storage.mfa,
+      box: t.h.ctx.box,
+      clock: t.h.ctx.clock,
+      log: t.h.ctx.log,
+      client: { ...real, readEntity: gone, lookupEntityByAlias: gone },
+    });
+    const original = t.h.ctx.identity.authenticate;
+    const failures = async (key: string) => (await t.h.ctx.storage.mfa.findThrottle(key))?.failures ?? 0;
+    const revokedOfDave = () => t.bao.revokedTokens.filter((tok) => tok.entityId === t.dave.id && tok.revoked === 'revoke-self').length;
+    const signIn = (username: string, password: string) =>
+      browser(t.h).post('/api/v1/session').set(csrf).send({ username, password }).expect(503);
+    try {
+      const agent = browser(t.h);
+      await agent.post('/api/v1/session').set(csrf).send({ username: 'dave', password: DAVE_PASSWORD }).expect(200);
+      const changePassword = () =>
+        agent
+          .post('/api/v1/me/password')
+          .set(csrf)
+          .send({ currentPassword: DAVE_PASSWORD, newPassword: 'a-brand-new-password-2' })
+          .expect(503);
+      t.h.ctx.identity.authenticate = faulty.authenticate;
+      const revoked = revokedOfDave();
+
+      await signIn('dave', DAVE_PASSWORD);
+      assert.equal(await failures('login:dave'), 1, 'a login OpenBao answered counts');
+      assert.equal(revokedOfDave(), revoked + 1, 'its token is given back');
+      await changePassword();
+      assert.equal(await failures(`reauth:${t.dave.id}`), 1);
+      t.bao.enforceMfa(true);
+      await signIn('olivia', OLIVIA_PASSWORD);
+      assert.equal(await failures('login:olivia'), 1, 'so does one OpenBao answered with an MFA requirement');
+
+      t.bao.setUnreachable(true, 'refuse');
+      await signIn('dave', DAVE_PASSWORD);
+      await changePassword();
+      assert.deepEqual(
+        [await failures('login:dave'), await failures(`reauth:${t.dave.id}`)],
+        [1, 1],
+        'a login OpenBao never answered is given back',
+      );
+    } finally {
+      t.bao.setUnreachable(false);
+      t.h.ctx.identity.authenticate = original;
+      for (const key of ['login:dave', 'login:olivia', `reauth:${t.dave.id}`]) await t.h.ctx.storage.mfa.clearThrottle(key);
       t.bao.enforceMfa(true);
     }
   });

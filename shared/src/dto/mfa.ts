@@ -42,8 +42,11 @@ const CurrentPassword = z.string().min(1).max(1024);
 export const StartTotpRequest = z.object({ password: CurrentPassword.optional() });
 export type StartTotpRequest = z.input<typeof StartTotpRequest>;
 
-/** The first code from the app; the password as for starting, when the session is no longer recent. */
-export const ConfirmTotpRequest = z.object({ code: TotpCode, password: CurrentPassword.optional() });
+/**
+ * `POST /api/v1/me/mfa/totp/confirm`: the first code from the app. No password, however long
+ * setting up the app took: starting the enrolment took the recent sign-in.
+ */
+export const ConfirmTotpRequest = z.object({ code: TotpCode });
 export type ConfirmTotpRequest = z.input<typeof ConfirmTotpRequest>;
 
 /** Recovery codes, shown once. */

@@ -29,7 +29,14 @@ import type { UserRepo } from '../../storage/users.js';
 import type { AuthenticationResult, BackendCredential, IdentityProvider } from '../provider.js';
 import { IdentityUnavailable } from '../provider.js';
 import { createOpenBaoBackendServices } from './backend.js';
-import { createOpenBaoClient, isUserpassName, type LoginToken, type OpenBaoClient, type OpenBaoSettings } from './client.js';
+import {
+  createOpenBaoClient,
+  isUserpassName,
+  type LoginAnswer,
+  type LoginToken,
+  type OpenBaoClient,
+  type OpenBaoSettings,
+} from './client.js';
 import { createOpenBaoDirectory } from './directory.js';
 import { OpenBaoIdentities, type OpenBaoIdentity } from './identities.js';
 import { createOpenBaoMfa } from './mfa.js';
@@ -96,6 +103,38 @@ export function createOpenBaoIdentityProvider(settings: OpenBaoSettings, deps: O
     return { ok: false, reason: 'bad_password', userId: known.id };
   }
 
+  /** What OpenBao's answer to a userpass login means for Gatehouse: the entity behind it, active or not. */
+  async function afterLogin(username: string, answer: LoginAnswer): Promise<AuthenticationResult> {
+    // OpenBao answers a wrong password, an unknown user and a locked-out user alike.
+    if (answer.kind === 'refused') return refused(username);
+
+    if (answer.kind === 'mfa') {
+      if (answer.methodIds.length > 0 && !answer.methodIds.includes(settings.mfaMethodId)) {
+        throw new IdentityUnavailable(new Error('OpenBao asks for an MFA method other than openbao.mfaMethodId'));
+      }
+      // The MFA requirement carries no entity id; the alias on the userpass mount names it.
+      const identity = await identities.byUsername(username, { fresh: true });
+      if (!identity) return { ok: false, reason: 'unknown_user' };
+      await shadow.sync(identity);
+      if (identity.disabled) return { ok: false, reason: 'disabled', userId: identity.id };
+      const state: LoginState = { mfaRequestId: answer.requestId };
+      return { ok: true, userId: identity.id, secondFactor: true, state: JSON.stringify(state) };
+    }
+
+    const identity = await identities.byId(answer.login.entityId, { fresh: true });
+    if (!identity) {
+      await discard(answer.login.token);
+      return { ok: false, reason: 'unknown_user' };
+    }
+    await shadow.sync(identity);
+    // docs: a disabled entity's tokens are issued but cannot be used.
+    if (identity.disabled) {
+      await discard(answer.login.token);
+      return { ok: false, reason: 'disabled', userId: identity.id };
+    }
+    return { ok: true, userId: identity.id, secondFactor: false, credential: credentialOf(answer.login) };
+  }
+
   return {
     kind: 'openbao',
     capabilities: { manageUsers: false, recoveryCodes: false, emailLogin: false, checkCodeAlone: false, backendTokens: true },
@@ -117,35 +156,14 @@ export function createOpenBaoIdentityProvider(settings: OpenBaoSettings, deps: O
     async authenticate(login, password): Promise<AuthenticationResult> {
       if (!isUserpassName(login)) return { ok: false, reason: 'unknown_user' };
       const username = login.toLowerCase();
+      // An outage here leaves the password unjudged; everything after the answer comes after a verdict.
       const answer = await client.login(settings.userpassMount, username, password);
-      // OpenBao answers a wrong password, an unknown user and a locked-out user alike.
-      if (answer.kind === 'refused') return refused(username);
-
-      if (answer.kind === 'mfa') {
-        if (answer.methodIds.length > 0 && !answer.methodIds.includes(settings.mfaMethodId)) {
-          throw new IdentityUnavailable(new Error('OpenBao asks for an MFA method other than openbao.mfaMethodId'));
-        }
-        // The MFA requirement carries no entity id; the alias on the userpass mount names it.
-        const identity = await identities.byUsername(username, { fresh: true });
-        if (!identity) return { ok: false, reason: 'unknown_user' };
-        await shadow.sync(identity);
-        if (identity.disabled) return { ok: false, reason: 'disabled', userId: identity.id };
-        const state: LoginState = { mfaRequestId: answer.requestId };
-        return { ok: true, userId: identity.id, secondFactor: true, state: JSON.stringify(state) };
+      try {
+        return await afterLogin(username, answer);
+      } catch (err) {
+        if (answer.kind === 'token') await discard(answer.login.token);
+        throw err instanceof IdentityUnavailable && !err.afterVerdict ? new IdentityUnavailable(err.cause, { afterVerdict: true }) : err;
       }
-
-      const identity = await identities.byId(answer.login.entityId, { fresh: true });
-      if (!identity) {
-        await discard(answer.login.token);
-        return { ok: false, reason: 'unknown_user' };
-      }
-      await shadow.sync(identity);
-      // docs: a disabled entity's tokens are issued but cannot be used.
-      if (identity.disabled) {
-        await discard(answer.login.token);
-        return { ok: false, reason: 'disabled', userId: identity.id };
-      }
-      return { ok: true, userId: identity.id, secondFactor: false, credential: credentialOf(answer.login) };
     },
 
     async completeLogin(userId, factor, state) {

@@ -18,13 +18,10 @@ export const startTotpEnrolment = (password?: string) =>
   call(TotpEnrolment, 'POST', '/api/v1/me/mfa/totp', (password === undefined ? {} : { password }) satisfies StartTotpRequest);
 /**
  * Finishes enrolment with a current code; answers the recovery codes (shown once), or none when the
- * backend has none. The password as for starting, after `reauthentication_required`.
+ * backend has none. Never asks for the password: starting did.
  */
-export const confirmTotpEnrolment = (code: string, password?: string) =>
-  call(RecoveryCodes, 'POST', '/api/v1/me/mfa/totp/confirm', {
-    code,
-    ...(password !== undefined && { password }),
-  } satisfies ConfirmTotpRequest);
+export const confirmTotpEnrolment = (code: string) =>
+  call(RecoveryCodes, 'POST', '/api/v1/me/mfa/totp/confirm', { code } satisfies ConfirmTotpRequest);
 export const disableTotp = (body: ReauthenticateRequest) => call(Nothing, 'POST', '/api/v1/me/mfa/totp/disable', body);
 /** Replaces every recovery code; the old ones stop working. */
 export const regenerateRecoveryCodes = (body: ReauthenticateRequest) => call(RecoveryCodes, 'POST', '/api/v1/me/mfa/recovery-codes', body);

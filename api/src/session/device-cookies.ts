@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { sha256 } from '../lib/hash.js';
-import { loginName } from './regulation.js';
+import { loginName } from '../mfa/regulation.js';
 
 /** How long a browser stays known after its last correct password. */
 export const DEVICE_COOKIE_TTL = 90 * 24 * 3600;
@@ -18,7 +18,9 @@ export interface KnownDevice {
  * that entered the right password for a login name gets a random cookie, stored only as its
  * SHA-256 and bound to that user and name. With it, the browser's attempts for that name are
  * throttled under a key of their own, so a guesser elsewhere slows down only itself, never
- * the owner. A cookie for another name, or an expired or revoked one, counts for nothing.
+ * the owner. A cookie for another name, or an expired or revoked one, counts for nothing. Which
+ * user a name belongs to is known only once the password is checked: then passwordSignIn revokes
+ * a cookie whose user is not the one that name now belongs to (the name changed hands).
  */
 export async function knownDevice(ctx: AppContext, req: Request, login: string): Promise<KnownDevice | undefined> {
   const value = ctx.cookies.read(req, 'device');
@@ -29,7 +31,7 @@ export async function knownDevice(ctx: AppContext, req: Request, login: string):
 
 /**
  * After the right password: the browser stays known for the user for DEVICE_COOKIE_TTL more.
- * A browser without a cookie for them gets a new one (replacing one for someone else).
+ * A browser without a cookie for them gets a new one; one for someone else is revoked.
  */
 export async function rememberDevice(
   ctx: AppContext,
@@ -53,7 +55,7 @@ export async function rememberDevice(
   ctx.cookies.write(res, 'device', value, DEVICE_COOKIE_TTL);
 }
 
-/** Revokes a device cookie that failed too often: the browser is a stranger again. */
+/** Revokes a device cookie (one that failed too often, or another user's): the browser is a stranger again. */
 export async function forgetDevice(ctx: AppContext, res: Response, known: KnownDevice): Promise<void> {
   await ctx.storage.mfa.deleteDeviceCookie(known.hash);
   ctx.cookies.clear(res, 'device');
