@@ -60,5 +60,5 @@ export const loginKey = (login: string) => `login:${loginName(login)}`;
 /** The login name on one known browser (`deviceHash`: SHA-256 of its device cookie). */
 export const deviceLoginKey = (login: string, deviceHash: string) => `${loginKey(login)}:device:${deviceHash}`;
 export const mfaKey = (userId: string) => `mfa:${userId}`;
-/** A signed-in user proving their password again (re-authentication). */
-export const reauthKey = (userId: string) => `reauth:${userId}`;
+/** Proving the password again while signed in: `who` is the browser session, or the user for a token. */
+export const reauthKey = (who: string) => `reauth:${who}`;

@@ -14,6 +14,7 @@ import { cutOff } from '../session/cut-off.js';
 import { auditAdmin, directoryError, resolveUser } from './admin-actions.js';
 import { issuePasswordLink } from './password-links.js';
 import type { Principal } from './principal.js';
+import { requireBrowserSession } from './require-fresh-session.js';
 import type { RestRoutes } from './route.js';
 
 const toAdminUser = (u: DirectoryUser): AdminUser => ({ ...u, groups: u.groups.map((g) => ({ id: g.id, name: g.name })) });
@@ -193,7 +194,10 @@ export function adminUserRoutes(ctx: AppContext, routes: RestRoutes): void {
       summary: "Turn off a user's two-factor authentication",
       scope: 'admin:write',
     },
-    async ({ req, principal }) => {
+    async (call) => {
+      const { req, principal } = call;
+      // A leaked admin token must not strip second factors: only an admin at a browser may.
+      await requireBrowserSession(ctx, call, 'totp_reset');
       const user = await resolveUser(ctx, req.params.user);
       if (!user.totpEnabled) throw new ApiError('conflict', 409, `${user.username} has no two-factor authentication to reset.`);
       await ctx.identity.mfa.disableTotp(user.id);

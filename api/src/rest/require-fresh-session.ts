@@ -5,14 +5,15 @@ import { reauthenticate } from '../session/sign-in.js';
 import type { Session } from '../storage/sessions.js';
 import type { Principal } from './principal.js';
 
-/** The changes to a second factor; each needs a browser session. */
-export type SecondFactorChange = 'totp_enrol' | 'totp_confirm' | 'totp_disable' | 'recovery_codes';
+/** The changes to a second factor; each needs a browser session. `totp_reset` is an admin's, of someone else's. */
+export type SecondFactorChange = 'totp_enrol' | 'totp_confirm' | 'totp_disable' | 'recovery_codes' | 'totp_reset';
 
 /**
- * The changes that also need a recent sign-in. Confirming an enrolment is not one: the new
- * secret went only to the browser that started it, and starting took the recent sign-in.
+ * The changes to one's own second factor that also need a recent sign-in. Confirming an
+ * enrolment is not one: the new secret went only to the browser that started it, and starting
+ * took the recent sign-in.
  */
-export type SudoChange = Exclude<SecondFactorChange, 'totp_confirm'>;
+export type SudoChange = Exclude<SecondFactorChange, 'totp_confirm' | 'totp_reset'>;
 
 export interface FreshSessionOptions {
   /** The current password, from the request body. */

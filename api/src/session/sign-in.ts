@@ -65,7 +65,9 @@ export async function reauthenticate(
   keepCredential = false,
 ): Promise<BackendCredential | undefined> {
   // Guessing the password from a signed-in browser is throttled like signing in.
-  const key = reauthKey(user.id);
+  // Per browser session, so guessing through one session (or a token) never blocks the owner's own.
+  const session = await ctx.sessions.current(req);
+  const key = reauthKey(session ? `session:${session.id}` : `user:${user.id}`);
   const attempt = await ctx.regulator.reserve(key);
   if (!attempt.allowed) throw tooMany(res, attempt.wait);
   const check = await authenticate(ctx, key, user.username, password);

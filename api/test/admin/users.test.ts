@@ -370,6 +370,16 @@ describe('admin: users', () => {
       assert.match(errorOf(again).message, /no two-factor/);
       await admin.post(`${PATH}/nobody/reset-totp`).set(csrf).expect(404);
     });
+
+    it('refuses an admin:write token, leaves the second factor on and audits the refusal', async () => {
+      const { user } = await create(admin, { username: 'ivy', password: PASSWORD });
+      await enrolTotp(h, await portalBrowser(h, 'ivy', PASSWORD));
+      const api = bearer(h, await apiToken(h, await adminId(h), ['admin:write']));
+      const refused = await api.post(`${PATH}/ivy/reset-totp`).expect(403);
+      assert.equal(errorOf(refused).code, 'session_required');
+      assert.equal((await h.ctx.identity.mfa.status(user.id)).totp.enabled, true);
+      assert.ok(auditOf(h, 'mfa_change_refused').some((l) => l.includes('action=totp_reset')));
+    });
   });
 });
 

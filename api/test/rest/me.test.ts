@@ -16,6 +16,7 @@ import {
   ALICE_ID,
   itManagingUsers,
 } from '../helpers/harness.js';
+import { apiToken, bearer } from '../helpers/admin.js';
 import { portalBrowser, secondFactorFor, totp } from '../helpers/mfa.js';
 
 describe('the caller’s own identity (/api/v1/me)', () => {
@@ -66,6 +67,29 @@ describe('the caller’s own identity (/api/v1/me)', () => {
       assert.equal((await h.ctx.identity.authenticate('alice', PASSWORD)).ok, true, 'the password is unchanged');
       h.clock.advance(Number(limited.headers['retry-after']));
       await change(PASSWORD).expect(204);
+    } finally {
+      await h.close();
+    }
+  });
+
+  // Gatehouse's own throttle only: on OpenBao, its userpass lockout locks every way in after enough failures.
+  itManagingUsers("does not let guessing through a token or another session hold up the owner's own browser", async () => {
+    const h = await harness({ throttle: { freeFailures: 2 } });
+    try {
+      const owner = await portalBrowser(h);
+      const thief = await portalBrowser(h);
+      const token = bearer(h, await apiToken(h, ALICE_ID, ['profile:write']));
+      const body = (currentPassword: string) => ({ currentPassword, newPassword: 'a-brand-new-password' });
+      for (let i = 0; i < 4; i++) {
+        await thief
+          .post('/api/v1/me/password')
+          .set(csrf)
+          .send(body(`guess-${i}`));
+        await token.post('/api/v1/me/password', body(`guess-${i}`));
+      }
+      assert.equal((await thief.post('/api/v1/me/password').set(csrf).send(body(PASSWORD))).status, 429);
+      assert.equal((await token.post('/api/v1/me/password', body(PASSWORD))).status, 429);
+      await owner.post('/api/v1/me/password').set(csrf).send(body(PASSWORD)).expect(204);
     } finally {
       await h.close();
     }
