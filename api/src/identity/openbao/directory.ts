@@ -2,7 +2,7 @@ import type { UserRepo } from '../../storage/users.js';
 import { NotSupported, type Directory, type DirectoryGroup, type DirectoryUser } from '../provider.js';
 import { isOpenBaoId, isUserpassName, type GroupData, type OpenBaoClient, type OpenBaoSettings } from './client.js';
 import type { OpenBaoIdentities, OpenBaoIdentity } from './identities.js';
-import type { ShadowUsers } from './shadow-users.js';
+import { mirroredFields, type ShadowUsers } from './shadow-users.js';
 
 /** Entity reads in flight at once while listing users. */
 const CONCURRENCY = 8;
@@ -43,12 +43,7 @@ export function createOpenBaoDirectory(
     const record = await users.findRecord(identity.id);
     return {
       id: identity.id,
-      username: identity.username,
-      email: identity.email,
-      emailVerified: identity.emailVerified,
-      name: identity.name,
-      isAdmin: identity.isAdmin,
-      disabled: identity.disabled,
+      ...mirroredFields(identity),
       totpEnabled: record?.totpEnabled ?? false,
       lastLoginAt: record?.lastLoginAt ?? null,
       createdAt: identity.createdAt,

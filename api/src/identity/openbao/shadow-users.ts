@@ -32,14 +32,7 @@ export class ShadowUsers {
   }
 
   async sync(identity: OpenBaoIdentity): Promise<void> {
-    const wanted = {
-      username: identity.username,
-      email: identity.email,
-      emailVerified: identity.emailVerified,
-      name: identity.name,
-      isAdmin: identity.isAdmin,
-      disabled: identity.disabled,
-    };
+    const wanted = mirroredFields(identity);
     const fingerprint = JSON.stringify(wanted);
     if (this.written.get(identity.id) === fingerprint) return;
     const existing = await this.users.findById(identity.id);
@@ -114,11 +107,11 @@ export class ShadowUsers {
   }
 }
 
-type Wanted = {
-  username: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  isAdmin: boolean;
-  disabled: boolean;
-};
+/** What the shadow row mirrors of the entity. */
+type Wanted = Pick<OpenBaoIdentity, 'username' | 'email' | 'emailVerified' | 'name' | 'isAdmin' | 'disabled'>;
+
+/** The fields of an entity a shadow row mirrors. */
+export function mirroredFields(identity: OpenBaoIdentity): Wanted {
+  const { username, email, emailVerified, name, isAdmin, disabled } = identity;
+  return { username, email, emailVerified, name, isAdmin, disabled };
+}
