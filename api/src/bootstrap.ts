@@ -2,6 +2,7 @@ import { sha256 } from './lib/hash.js';
 import type { ClientRegistration } from '@gatehouse/shared';
 import type { AppContext } from './context.js';
 import type { Client } from './storage/clients.js';
+import { configSecret, settingsOf } from './federation/registry.js';
 
 /** A client registration as stored: the secret only as its SHA-256. */
 export function clientFromRegistration(r: ClientRegistration, source: Client['source']): Client {
@@ -37,6 +38,7 @@ export async function purgeExpired(ctx: AppContext): Promise<void> {
   const now = ctx.clock.now();
   await ctx.storage.interactions.purgeExpired(now);
   await ctx.storage.grants.purgeExpired(now);
+  await ctx.storage.upstreams.purgeExpired(now);
   await ctx.regulator.purgeExpired();
 }
 
@@ -65,8 +67,8 @@ export interface BootstrapResult {
 }
 
 /**
- * Start-up work on the database: the configured clients replace the previous configured
- * ones, and an embedded user store without an administrator gets a first admin (`admin`).
+ * Start-up work on the database: the configured clients and upstreams replace the previous
+ * configured ones, and an embedded user store without an administrator gets a first admin (`admin`).
  */
 export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
   const now = ctx.clock.now();
@@ -74,6 +76,14 @@ export async function bootstrap(ctx: AppContext): Promise<BootstrapResult> {
     ctx.config.clients.map((c) => clientFromRegistration(c, 'config')),
     now,
   );
+  await ctx.storage.upstreams.syncConfig(
+    ctx.config.upstreams.map((u) => {
+      const secret = configSecret(u);
+      return { id: u.id, settings: settingsOf(u), sealedSecret: secret === undefined ? null : ctx.box.seal(secret) };
+    }),
+    now,
+  );
+  await ctx.upstreams.reload();
   await purgeExpired(ctx);
   await purgeAuditLog(ctx);
   // Only the embedded store holds users; OpenBao's admins are members of `openbao.adminGroup`.

@@ -1,5 +1,6 @@
 import type { Config } from './config/schema.js';
 import { createAuditRecorder, type AuditRecorder } from './audit/recorder.js';
+import { UpstreamRegistry } from './federation/registry.js';
 import { Cookies } from './http/cookies.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { createIdentityProvider } from './identity/index.js';
@@ -30,6 +31,8 @@ export interface AppContext {
   box: SecretBox;
   sessions: SessionService;
   regulator: Regulator;
+  /** The upstream identity providers people may sign in with (federation). */
+  upstreams: UpstreamRegistry;
   cookies: Cookies;
   audit: AuditRecorder;
   metrics: Metrics;
@@ -67,6 +70,8 @@ export async function buildContext(config: Config, options: ContextOptions = {})
         clock.now(),
       ),
   });
+  const upstreams = new UpstreamRegistry(storage.upstreams, box, config.issuer, config.upstreamTimeoutMs, () => clock.now());
+  await upstreams.reload();
   return {
     config,
     clock,
@@ -78,6 +83,7 @@ export async function buildContext(config: Config, options: ContextOptions = {})
     box,
     cookies,
     sessions,
+    upstreams,
     regulator: new Regulator(storage.mfa, clock, { ...config.throttle, memory: 24 * 3600 }),
     audit,
     metrics,

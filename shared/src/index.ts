@@ -15,5 +15,6 @@ export * from './dto/mfa.js';
 export * from './dto/me.js';
 export * from './dto/session.js';
 export * from './dto/text.js';
+export * from './dto/upstream.js';
 export * from './dto/url.js';
 export * from './http.js';

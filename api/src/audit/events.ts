@@ -54,7 +54,16 @@ export type AuditEventName =
   | 'invitation_revoke'
   | 'invitation_accept'
   | 'registration'
-  | 'audit_purge';
+  | 'audit_purge'
+  /** Signed in through an upstream identity provider (detail upstream, and created when the account was just made). */
+  | 'upstream_login'
+  | 'upstream_link'
+  | 'upstream_unlink'
+  /** A sign-in or link at an upstream that did not succeed (detail upstream, reason). */
+  | 'upstream_failure'
+  | 'upstream_create'
+  | 'upstream_update'
+  | 'upstream_delete';
 
 export interface AuditEvent {
   event: AuditEventName;

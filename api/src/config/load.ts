@@ -12,6 +12,8 @@ export const ENV_VARS: Record<string, string[]> = {
   GATEHOUSE_SECRET_KEY: ['secretKey'],
   GATEHOUSE_ADMIN_PASSWORD: ['adminPassword'],
   GATEHOUSE_CLIENTS: ['clients'],
+  GATEHOUSE_UPSTREAMS: ['upstreams'],
+  GATEHOUSE_UPSTREAM_TIMEOUT_MS: ['upstreamTimeoutMs'],
   GATEHOUSE_TRUST_PROXY: ['trustProxy'],
   GATEHOUSE_CODE_TTL: ['ttl', 'code'],
   GATEHOUSE_ACCESS_TOKEN_TTL: ['ttl', 'accessToken'],
@@ -56,7 +58,7 @@ export const ENV_VARS: Record<string, string[]> = {
   GATEHOUSE_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: ['http', 'keepAliveTimeoutSeconds'],
   GATEHOUSE_HTTP_IDLE_TIMEOUT_SECONDS: ['http', 'idleTimeoutSeconds'],
 };
-const JSON_VARS = new Set(['GATEHOUSE_CLIENTS']);
+const JSON_VARS = new Set(['GATEHOUSE_CLIENTS', 'GATEHOUSE_UPSTREAMS']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientRegistration, httpOrHttps, noQueryOrFragment, urlWith } from '@gatehouse/shared';
+import { ClientRegistration, UpstreamRegistration, httpOrHttps, noQueryOrFragment, urlWith } from '@gatehouse/shared';
 import { ipAllowList } from '../metrics/allow-list.js';
 
 const seconds = (def: number, max?: number) => {
@@ -37,6 +37,10 @@ export const ConfigSchema = z
       .optional(),
     adminPassword: z.string().min(12, 'must be at least 12 characters').max(1024).optional(),
     clients: z.array(ClientRegistration).default([]),
+    /** Upstream identity providers people may sign in with (federation). */
+    upstreams: z.array(UpstreamRegistration).default([]),
+    /** How long Gatehouse waits for an upstream's discovery, token, JWKS or userinfo endpoint. */
+    upstreamTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(10_000),
     trustProxy: z
       .union([z.boolean(), z.coerce.number().int().min(0), z.string()])
       .default(false)
@@ -214,12 +218,22 @@ export const ConfigSchema = z
         message: 'OpenBao users are made in OpenBao: self-registration needs the sqlite backend',
       });
     }
+    if (c.upstreams.length > 0 && c.identityBackend === 'openbao') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['upstreams'],
+        message: 'signing in with upstream identity providers needs the sqlite backend (OpenBao links identities itself)',
+      });
+    }
     if (c.kubernetes?.role && c.identityBackend !== 'openbao') {
       ctx.addIssue({ code: 'custom', path: ['kubernetes', 'role'], message: 'OpenBao kubernetes credentials need the openbao backend' });
     }
     const ids = c.clients.map((cl) => cl.client_id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['clients'], message: `client_id ${dup} is listed twice` });
+    const upstreamIds = c.upstreams.map((u) => u.id);
+    const dupUpstream = upstreamIds.find((id, i) => upstreamIds.indexOf(id) !== i);
+    if (dupUpstream) ctx.addIssue({ code: 'custom', path: ['upstreams'], message: `upstream ${dupUpstream} is listed twice` });
   })
   .transform((c) => ({ ...c, issuer: c.issuer ?? `http://localhost:${c.port}` }));
 

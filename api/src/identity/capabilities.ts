@@ -10,5 +10,6 @@ export function capabilitiesOf({ identity }: { identity: IdentityProvider }): Ca
     recoveryCodes: c.recoveryCodes,
     emailLogin: c.emailLogin,
     backendTokens: c.backendTokens,
+    federation: c.federation,
   };
 }

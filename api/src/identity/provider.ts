@@ -43,6 +43,11 @@ export interface IdentityCapabilities {
   checkCodeAlone: boolean;
   /** Backend tokens (wrapped) for the signed-in user. */
   backendTokens: boolean;
+  /**
+   * Upstream identities can be linked to accounts (federation). OpenBao keeps its own entity
+   * aliases, which Gatehouse cannot make for people who never signed in to OpenBao, so it does not.
+   */
+  federation: boolean;
 }
 
 /** Profile facts the portal shows about the signed-in user. */

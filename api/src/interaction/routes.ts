@@ -94,7 +94,8 @@ export function interactionRoutes(ctx: AppContext, routes: RestRoutes, loginLimi
       const session = await pending.awaitingStepUp(ctx, req, interaction);
       if (!session) throw new ApiError('login_required', 409, 'Sign in with your password first.');
       await verifySecondFactor(ctx, req, res, session.userId, factor, interaction.clientId);
-      const steppedUp = await ctx.sessions.signIn(req, res, session.userId, [...new Set([...session.amr, 'otp'])], session.remember);
+      const amr = [...new Set([...session.amr, 'otp'])];
+      const steppedUp = await ctx.sessions.signIn(req, res, session.userId, amr, session.remember, undefined, session.idp);
       return pending.signedIn(ctx, req, interaction, steppedUp);
     },
     [loginLimit],

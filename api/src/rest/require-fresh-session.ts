@@ -87,7 +87,7 @@ export async function requireFreshSession(
   if (options.password !== undefined) {
     const { req, res, principal } = call;
     const credential = await reauthenticate(ctx, req, res, principal.user, options.password, options.code, action, true);
-    await ctx.sessions.signIn(req, res, session.userId, session.amr, session.remember, credential);
+    await ctx.sessions.signIn(req, res, session.userId, session.amr, session.remember, credential, session.idp);
     return;
   }
   if (ctx.clock.now() - session.authTime < ctx.config.ttl.reauthWindow) return;

@@ -73,6 +73,7 @@ export class SessionService {
   /**
    * Signs a user in on this browser. The cookie value is always new (no session fixation).
    * The same user re-authenticating keeps the session id; another user's session is ended.
+   * `idp` is the upstream the user signed in with (federation): a step-up passes the session's on.
    */
   async signIn(
     req: Request,
@@ -81,6 +82,7 @@ export class SessionService {
     amr: string[],
     remember: boolean,
     credential?: BackendCredential,
+    idp: string | null = null,
   ): Promise<Session> {
     const now = this.clock.now();
     const token = this.random.token(32);
@@ -92,9 +94,9 @@ export class SessionService {
       // A step-up without a new backend token keeps the one the session has.
       const kept = credential ? backendToken : existing.backendToken;
       const expiresAt = cap(existing.createdAt + this.ttl.sessionAbsolute);
-      await this.repo.reauthenticate(existing.id, { tokenHash: sha256(token), amr, remember, expiresAt, backendToken: kept }, now);
+      await this.repo.reauthenticate(existing.id, { tokenHash: sha256(token), amr, remember, expiresAt, backendToken: kept, idp }, now);
       if (credential && existing.backendToken) await this.releaseSealed(existing.backendToken, existing.expiresAt);
-      session = { ...existing, authTime: now, amr, remember, lastSeenAt: now, expiresAt, backendToken: kept };
+      session = { ...existing, authTime: now, amr, remember, lastSeenAt: now, expiresAt, backendToken: kept, idp };
     } else {
       if (existing) await this.end(existing, now);
       const id = this.random.token(16);
@@ -111,10 +113,11 @@ export class SessionService {
           ip: req.ip ?? null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
           backendToken,
+          idp,
         },
         now,
       );
-      session = { id, userId, authTime: now, amr, remember, createdAt: now, lastSeenAt: now, expiresAt, endedAt: null, backendToken };
+      session = { id, userId, authTime: now, amr, remember, createdAt: now, lastSeenAt: now, expiresAt, endedAt: null, backendToken, idp };
     }
     this.cookies.write(res, 'session', token, remember ? session.expiresAt - now : undefined);
     loaded.set(req, Promise.resolve(session));

@@ -164,26 +164,51 @@ export async function passwordSignIn(
   await rememberDevice(ctx, req, res, device, result.userId, body.username);
 
   if (result.secondFactor) {
-    await ctx.storage.mfa.insertChallenge(
-      {
-        id: ctx.random.token(16),
-        browserHash: browserBinding(ctx, req, res),
-        userId: result.userId,
-        interactionId: target.interactionId,
-        remember: body.remember,
-        failures: 0,
-        expiresAt: now + CHALLENGE_TTL,
-        backendState: result.state === undefined ? null : ctx.box.seal(result.state),
-      },
-      now,
-    );
-    await ctx.audit.record({ event: 'mfa_challenge', userId: result.userId, clientId: target.clientId, ip }, now);
+    await awaitSecondFactor(ctx, req, res, result.userId, { ...target, remember: body.remember, idp: null, backendState: result.state });
     return { kind: 'mfa_required' };
   }
   const session = await ctx.sessions.signIn(req, res, result.userId, ['pwd'], body.remember, result.credential);
   await ctx.identity.directory.recordLogin(result.userId, now);
   await ctx.audit.record({ event: 'login_success', userId: result.userId, clientId: target.clientId, ip, detail: { amr: 'pwd' } }, now);
   return { kind: 'signed_in', session };
+}
+
+/**
+ * The first step passed (the password, or a sign-in at an upstream: `idp`) and the second is
+ * due: a challenge kept server-side, bound to this browser, good for a few minutes.
+ */
+export async function awaitSecondFactor(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  userId: string,
+  step: { interactionId: string | null; clientId: string | null; remember: boolean; idp: string | null; backendState?: string | undefined },
+): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.storage.mfa.insertChallenge(
+    {
+      id: ctx.random.token(16),
+      browserHash: browserBinding(ctx, req, res),
+      userId,
+      interactionId: step.interactionId,
+      remember: step.remember,
+      failures: 0,
+      expiresAt: now + CHALLENGE_TTL,
+      backendState: step.backendState === undefined ? null : ctx.box.seal(step.backendState),
+      idp: step.idp,
+    },
+    now,
+  );
+  await ctx.audit.record(
+    {
+      event: 'mfa_challenge',
+      userId,
+      clientId: step.clientId,
+      ip: req.ip ?? null,
+      ...(step.idp !== null && { detail: { upstream: step.idp } }),
+    },
+    now,
+  );
 }
 
 /** This browser's pending second step for the interaction (or for the portal). */
@@ -237,7 +262,7 @@ export async function verifySecondFactor(
 
 /**
  * The second step after a password: the challenge's user proves a second factor and is
- * signed in with amr pwd+otp. Too many wrong codes void the challenge.
+ * signed in with amr pwd+otp (fed+otp after an upstream). Too many wrong codes void the challenge.
  */
 export async function completeChallenge(
   ctx: AppContext,
@@ -263,10 +288,18 @@ export async function completeChallenge(
     throw err;
   }
   await ctx.storage.mfa.deleteChallenge(challenge.id);
-  const session = await ctx.sessions.signIn(req, res, challenge.userId, ['pwd', 'otp'], challenge.remember, credential);
+  // The first step was the password, or a sign-in at an upstream (federation).
+  const amr = [challenge.idp === null ? 'pwd' : 'fed', 'otp'];
+  const session = await ctx.sessions.signIn(req, res, challenge.userId, amr, challenge.remember, credential, challenge.idp);
   await ctx.identity.directory.recordLogin(challenge.userId, ctx.clock.now());
   await ctx.audit.record(
-    { event: 'login_success', userId: challenge.userId, clientId, ip: req.ip ?? null, detail: { amr: 'pwd otp' } },
+    {
+      event: 'login_success',
+      userId: challenge.userId,
+      clientId,
+      ip: req.ip ?? null,
+      detail: { amr: amr.join(' '), ...(challenge.idp !== null && { idp: challenge.idp }) },
+    },
     ctx.clock.now(),
   );
   return session;

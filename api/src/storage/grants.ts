@@ -17,6 +17,8 @@ export interface Grant {
   nonce: string | null;
   authTime: number;
   amr: string[];
+  /** The upstream identity provider of the sign-in (federation); null otherwise. */
+  idp: string | null;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -55,6 +57,7 @@ const toGrant = (r: GrantTable): Grant => ({
   nonce: r.nonce,
   authTime: r.auth_time,
   amr: JSON.parse(r.amr) as string[],
+  idp: r.idp,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,
 });
@@ -69,6 +72,7 @@ const grantColumns = [
   'grants.nonce',
   'grants.auth_time',
   'grants.amr',
+  'grants.idp',
   'grants.created_at',
   'grants.revoked_at',
 ] as const;
@@ -96,6 +100,7 @@ function queries(db: Db) {
         nonce: p.nonce,
         auth_time: p.auth_time,
         amr: p.amr,
+        idp: p.idp,
         created_at: p.created_at,
         revoked_at: p.revoked_at,
       }),
@@ -170,6 +175,7 @@ export class GrantRepo {
         nonce: grant.nonce,
         auth_time: grant.authTime,
         amr: JSON.stringify(grant.amr),
+        idp: grant.idp,
         created_at: grant.createdAt,
         revoked_at: null,
       }),

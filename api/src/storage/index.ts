@@ -11,6 +11,7 @@ import { KeyRepo } from './keys.js';
 import { MfaRepo } from './mfa.js';
 import { PasswordLinkRepo } from './password-links.js';
 import { SessionRepo } from './sessions.js';
+import { UpstreamRepo } from './upstreams.js';
 import { UserRepo } from './users.js';
 
 /** Every repository over one database. Only storage/ talks SQL. */
@@ -28,6 +29,7 @@ export interface Storage {
   apiTokens: ApiTokenRepo;
   invitations: InvitationRepo;
   audit: AuditRepo;
+  upstreams: UpstreamRepo;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export function createStorage(db: Db): Storage {
     apiTokens: new ApiTokenRepo(db),
     invitations: new InvitationRepo(db),
     audit: new AuditRepo(db),
+    upstreams: new UpstreamRepo(db),
     async ping() {
       await db.selectFrom('users').select('id').limit(1).execute();
     },

@@ -21,6 +21,8 @@ export interface LoginChallenge {
   expiresAt: number;
   /** Sealed backend state for finishing the login; null for the SQLite store. */
   backendState: string | null;
+  /** The upstream the first step was made at (federation); null when it was the password. */
+  idp: string | null;
 }
 
 export interface Throttle {
@@ -154,6 +156,7 @@ export class MfaRepo {
         created_at: now,
         expires_at: c.expiresAt,
         backend_state: c.backendState,
+        idp: c.idp,
       })
       .execute();
   }
@@ -179,6 +182,7 @@ export class MfaRepo {
         failures: r.failures,
         expiresAt: r.expires_at,
         backendState: r.backend_state,
+        idp: r.idp,
       }
     );
   }

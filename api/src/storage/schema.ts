@@ -23,6 +23,44 @@ export interface Database {
   api_tokens: ApiTokenTable;
   invitations: InvitationTable;
   password_links: PasswordLinkTable;
+  upstreams: UpstreamTable;
+  upstream_links: UpstreamLinkTable;
+  upstream_states: UpstreamStateTable;
+}
+
+/** An upstream identity provider; `settings` is its registration without the secret, as JSON. */
+export interface UpstreamTable {
+  id: string;
+  source: 'config' | 'admin';
+  settings: string;
+  /** Sealed. */
+  client_secret: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An upstream identity (issuer + subject) that signs in as an account. */
+export interface UpstreamLinkTable {
+  issuer: string;
+  subject: string;
+  upstream_id: string;
+  user_id: string;
+  email: string | null;
+  created_at: number;
+  last_login_at: number | null;
+}
+
+/** A sign-in under way at an upstream, found by the SHA-256 of its `state`. */
+export interface UpstreamStateTable {
+  state_hash: string;
+  upstream_id: string;
+  browser_hash: string;
+  purpose: 'login' | 'link';
+  interaction_id: string | null;
+  user_id: string | null;
+  secrets: string;
+  created_at: number;
+  expires_at: number;
 }
 
 /** A browser that signed in before; the cookie itself is never stored. */
@@ -93,6 +131,8 @@ export interface LoginChallengeTable {
   expires_at: number;
   /** The identity backend's state for finishing this login (OpenBao's MFA request), sealed. */
   backend_state: string | null;
+  /** The upstream the first step was made at (federation); null for a password. */
+  idp: string | null;
 }
 
 export interface UserTable {
@@ -157,6 +197,8 @@ export interface SessionTable {
   user_agent: string | null;
   /** The identity backend's token for this user (OpenBao), sealed; null for the SQLite store. */
   backend_token: string | null;
+  /** The upstream the user signed in with; null for Gatehouse's own sign-in. */
+  idp: string | null;
 }
 
 export interface InteractionTable {
@@ -193,6 +235,7 @@ export interface GrantTable {
   nonce: string | null;
   auth_time: number;
   amr: string;
+  idp: string | null;
   created_at: number;
   revoked_at: number | null;
 }

@@ -14,6 +14,8 @@ export interface Session {
   endedAt: number | null;
   /** The identity backend's token (sealed), when the backend issues one. */
   backendToken: string | null;
+  /** The upstream identity provider the user signed in with (federation); null otherwise. */
+  idp: string | null;
 }
 
 const toSession = (r: SessionTable): Session => ({
@@ -27,6 +29,7 @@ const toSession = (r: SessionTable): Session => ({
   expiresAt: r.expires_at,
   endedAt: r.ended_at,
   backendToken: r.backend_token,
+  idp: r.idp,
 });
 
 export interface NewSession {
@@ -40,6 +43,7 @@ export interface NewSession {
   ip: string | null;
   userAgent: string | null;
   backendToken: string | null;
+  idp: string | null;
 }
 
 export class SessionRepo {
@@ -74,6 +78,7 @@ export class SessionRepo {
         ip: s.ip,
         user_agent: s.userAgent,
         backend_token: s.backendToken,
+        idp: s.idp,
       })
       .execute();
   }
@@ -95,7 +100,7 @@ export class SessionRepo {
   /** Re-authentication of the same user: a new cookie value, auth_time and backend token, same sid. */
   async reauthenticate(
     id: string,
-    change: { tokenHash: string; amr: string[]; remember: boolean; expiresAt: number; backendToken: string | null },
+    change: { tokenHash: string; amr: string[]; remember: boolean; expiresAt: number; backendToken: string | null; idp: string | null },
     now: number,
   ): Promise<void> {
     await this.db
@@ -108,6 +113,7 @@ export class SessionRepo {
         last_seen_at: now,
         expires_at: change.expiresAt,
         backend_token: change.backendToken,
+        idp: change.idp,
       })
       .where('id', '=', id)
       .execute();

@@ -18,6 +18,7 @@ describe('the periodic purge', () => {
         failures: 0,
         expiresAt,
         backendState: null,
+        idp: null,
       });
       await mfa.insertChallenge(challenge('old', now + 60), now);
       await mfa.insertChallenge(challenge('live', now + 3 * 24 * 3600), now);

@@ -10,6 +10,8 @@ export const Capabilities = z.object({
   emailLogin: z.boolean(),
   /** Wrapped OpenBao tokens for the signed-in user. */
   backendTokens: z.boolean(),
+  /** Sign-in with upstream identity providers and linking of upstream identities to accounts. */
+  federation: z.boolean(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 

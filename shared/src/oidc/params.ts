@@ -21,6 +21,8 @@ export const AuthorizeParams = z.object({
     .regex(/^\d{1,10}$/, 'max_age must be a non-negative integer')
     .optional(),
   login_hint: param(255).optional(),
+  /** Gatehouse extension: sign in straight at this upstream identity provider (federation). */
+  idp_hint: param(64).optional(),
   code_challenge: param(255).optional(),
   code_challenge_method: param(32).optional(),
   request: z.string().optional(),

@@ -137,7 +137,7 @@ export function createOpenBaoIdentityProvider(settings: OpenBaoSettings, deps: O
 
   return {
     kind: 'openbao',
-    capabilities: { manageUsers: false, recoveryCodes: false, emailLogin: false, checkCodeAlone: false, backendTokens: true },
+    capabilities: { manageUsers: false, recoveryCodes: false, emailLogin: false, checkCodeAlone: false, backendTokens: true, federation: false },
     mfa,
     directory,
     backend: createOpenBaoBackendServices(client, settings, clock),

@@ -19,8 +19,8 @@ export type Decision = { forceLogin: boolean } & (
  *   max_age exceeded) and has not happened yet in this interaction
  * - a user the client's allowed groups leave out is denied: the screen that says so, then
  *   access_denied (RFC 6749 §4.1.2.1)
- * - a second factor when the client or one of the user's groups requires one, and the session
- *   was made with a password alone: the TOTP challenge, or enrolment for a user who has none yet
+ * - a second factor when the client, one of the user's groups or the upstream the user signed in
+ *   with (`require_mfa`) requires one, and the session was made without one: the TOTP challenge, or enrolment for a user who has none yet
  * - consent for an `explicit` client when prompt=consent or a scope was never approved
  * - with prompt=none, each need is an error instead (OIDC Core §3.1.2.6)
  */
@@ -59,7 +59,8 @@ export async function decide(
     return { next: 'denied', ...signedIn };
   }
 
-  if ((request.client.requireMfa || user.requireMfa) && !active.amr.includes('otp')) {
+  const mfaRequired = request.client.requireMfa || user.requireMfa || ctx.upstreams.requiresMfa(active.idp);
+  if (mfaRequired && !active.amr.includes('otp')) {
     if (request.prompts.has('none')) throw new OAuthError('interaction_required', 'A second factor is required.');
     if (!ctx.identity.capabilities.checkCodeAlone) {
       // A backend that checks codes only within a login it decides on (OpenBao's login MFA) steps

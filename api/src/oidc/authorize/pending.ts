@@ -29,6 +29,18 @@ function resumeUrl(ctx: AppContext, id: string): string {
   return `${ctx.config.issuer}/oauth2/authorize/${encodeURIComponent(id)}`;
 }
 
+/** The URL the browser goes to for what a step answered: the next screen, or where it resumes. */
+export function locationOf(ctx: AppContext, interaction: Interaction, next: InteractionNext): string {
+  return next.next === 'redirect' ? next.location : screenUrl(ctx, next.next, interaction.id);
+}
+
+/** `idp_hint`: an upstream to sign in at straight away, instead of the sign-in screen. */
+function hintedUpstream(ctx: AppContext, request: AuthorizeRequest): string | undefined {
+  const hint = request.params.idp_hint;
+  if (hint === undefined || !ctx.identity.capabilities.federation || !ctx.upstreams.get(hint)) return undefined;
+  return `${ctx.config.issuer}/oauth2/upstream/${encodeURIComponent(hint)}/start`;
+}
+
 const resume = (ctx: AppContext, interaction: Interaction): InteractionNext => ({
   next: 'redirect',
   location: resumeUrl(ctx, interaction.id),
@@ -87,6 +99,8 @@ export async function begin(ctx: AppContext, req: Request, res: Response, reques
   };
   if (decision.next === 'denied') await recordPolicyDenial(ctx, decision.session.userId, request.client.id, req.ip ?? null);
   await ctx.storage.interactions.insert(interaction);
+  const upstream = decision.next === 'login' ? hintedUpstream(ctx, request) : undefined;
+  if (upstream) return `${upstream}?interaction=${encodeURIComponent(interaction.id)}`;
   return screenUrl(ctx, decision.next, interaction.id);
 }
 

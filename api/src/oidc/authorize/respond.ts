@@ -42,6 +42,7 @@ export async function issueCode(ctx: AppContext, request: AuthorizeRequest, sess
       nonce: request.params.nonce ?? null,
       authTime: session.authTime,
       amr: session.amr,
+      idp: session.idp,
       createdAt: now,
     },
     {

@@ -59,6 +59,7 @@ export async function mintTokens(
     authTime: grant.authTime,
     sid: grant.sessionId,
     amr: grant.amr,
+    idp: grant.idp,
     nonce: options.nonce,
     accessToken,
   });

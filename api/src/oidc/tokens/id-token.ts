@@ -13,6 +13,8 @@ export interface IdTokenInput {
   authTime: number;
   sid: string;
   amr: string[];
+  /** The upstream the user signed in with (federation), as the `idp` claim. */
+  idp: string | null;
   nonce: string | null;
   accessToken: string;
 }
@@ -32,6 +34,7 @@ export async function signIdToken(keys: Keystore, t: IdTokenInput): Promise<stri
     at_hash: atHash(t.accessToken),
     sid: t.sid,
     amr: t.amr,
+    ...(t.idp !== null && { idp: t.idp }),
   })
     .setProtectedHeader({ alg: t.alg, kid: key.kid, typ: 'JWT' })
     .setIssuer(t.issuer)
