@@ -10,6 +10,7 @@ import { cors } from './http/cors.js';
 import { hotRouter, staticDocumentRoute } from './http/hot-routes.js';
 import { interactionRoutes } from './interaction/routes.js';
 import { sessionRoutes } from './interaction/session-routes.js';
+import { upstreamRouter } from './interaction/upstream-routes.js';
 import { metricsRouter } from './metrics/endpoint.js';
 import { observeHotRequests, timeRequests } from './metrics/http.js';
 import { authorizeRouter } from './oidc/authorize/index.js';
@@ -77,6 +78,7 @@ export function createApp(ctx: AppContext): RequestListener {
   routes.use(tokenRouter(ctx));
   routes.use(authorizeRouter(ctx, budget));
   routes.use(endSessionRouter(ctx, budget));
+  routes.use(upstreamRouter(ctx, budget));
   routes.use(revocationRouter(ctx));
   routes.use(jsonApiRouter(ctx, budget, limitPerIp(ctx.config.rateLimit.login, window, tooManyAttempts)).router);
   routes.use(spaRouter(ctx.config.webDir ?? DEFAULT_WEB_DIR));
