@@ -7,7 +7,14 @@ import { verifyPassword } from './passwords.js';
 export function createSqliteIdentityProvider(users: UserRepo, mfa: MfaProvider, directory: Directory): IdentityProvider {
   return {
     kind: 'sqlite',
-    capabilities: { manageUsers: true, recoveryCodes: true, emailLogin: true, checkCodeAlone: true, backendTokens: false, federation: true },
+    capabilities: {
+      manageUsers: true,
+      recoveryCodes: true,
+      emailLogin: true,
+      checkCodeAlone: true,
+      backendTokens: false,
+      federation: true,
+    },
     mfa,
     directory,
 

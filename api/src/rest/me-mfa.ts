@@ -78,7 +78,8 @@ export function meMfaRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: R
       }
       await ctx.audit.record({ event: 'totp_enable', userId: user.id, ip: req.ip ?? null }, ctx.clock.now());
       // Entering a correct code proves the second factor for this browser session too.
-      if (!session.amr.includes('otp')) await ctx.sessions.signIn(req, res, user.id, [...session.amr, 'otp'], session.remember, undefined, session.idp);
+      if (!session.amr.includes('otp'))
+        await ctx.sessions.signIn(req, res, user.id, [...session.amr, 'otp'], session.remember, undefined, session.idp);
       return { recoveryCodes };
     },
     [attemptLimit],

@@ -137,7 +137,14 @@ export function createOpenBaoIdentityProvider(settings: OpenBaoSettings, deps: O
 
   return {
     kind: 'openbao',
-    capabilities: { manageUsers: false, recoveryCodes: false, emailLogin: false, checkCodeAlone: false, backendTokens: true, federation: false },
+    capabilities: {
+      manageUsers: false,
+      recoveryCodes: false,
+      emailLogin: false,
+      checkCodeAlone: false,
+      backendTokens: true,
+      federation: false,
+    },
     mfa,
     directory,
     backend: createOpenBaoBackendServices(client, settings, clock),
