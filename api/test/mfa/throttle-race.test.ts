@@ -345,9 +345,13 @@ describe('device cookies', () => {
       await restarted.close(true);
     }
 
-    // A database from before migration 0006: the table and its migration record are not there yet.
+    // A database from before migration 0006: its table, what came after it, and their migration records are not there yet.
     const raw = new BetterSqlite3(path.join(first.dataDir, 'gatehouse.db'));
-    raw.exec("drop table device_cookies; delete from kysely_migration where name = '0006-device-cookies'");
+    raw.exec(
+      'drop table upstream_states; drop table upstream_links; drop table upstreams; ' +
+        'alter table sessions drop column idp; alter table grants drop column idp; alter table login_challenges drop column idp; ' +
+        "drop table device_cookies; delete from kysely_migration where name in ('0006-device-cookies', '0007-upstreams')",
+    );
     const before = raw.prepare("select failures from login_throttle where key = 'login:alice'").get() as { failures: number };
     raw.close();
 

@@ -11,8 +11,22 @@ describe('capabilities', () => {
     try {
       const open = Capabilities.parse((await request(h.app).get('/api/v1/capabilities').expect(200)).body);
       const expected = {
-        sqlite: { identityBackend: 'sqlite', manageUsers: true, recoveryCodes: true, emailLogin: true, backendTokens: false },
-        openbao: { identityBackend: 'openbao', manageUsers: false, recoveryCodes: false, emailLogin: false, backendTokens: true },
+        sqlite: {
+          identityBackend: 'sqlite',
+          manageUsers: true,
+          recoveryCodes: true,
+          emailLogin: true,
+          backendTokens: false,
+          federation: true,
+        },
+        openbao: {
+          identityBackend: 'openbao',
+          manageUsers: false,
+          recoveryCodes: false,
+          emailLogin: false,
+          backendTokens: true,
+          federation: false,
+        },
       } as const;
       assert.deepEqual(open, expected[BACKEND]);
       const session = SessionView.parse((await (await portalBrowser(h)).get('/api/v1/session').expect(200)).body);
