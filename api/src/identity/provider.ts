@@ -166,6 +166,8 @@ export interface Directory {
   ): Promise<DirectoryUser | undefined>;
   setDisabled(id: string, disabled: boolean): Promise<boolean>;
   setPassword(id: string, password: string): Promise<boolean>;
+  /** Whether the user can sign in with a password (an account made without one has none until it is set). */
+  hasPassword(id: string): Promise<boolean>;
   deleteUser(id: string): Promise<boolean>;
   recordLogin(id: string, at: number): Promise<void>;
 

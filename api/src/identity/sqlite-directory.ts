@@ -104,6 +104,11 @@ export function createSqliteDirectory(users: UserRepo, groups: GroupRepo, clock:
       return users.setPasswordHash(id, await hashPassword(password), clock.now());
     },
 
+    async hasPassword(id) {
+      const user = await users.findById(id);
+      return user !== undefined && user.passwordHash !== '';
+    },
+
     async deleteUser(id) {
       return outcome(await users.delete(id));
     },

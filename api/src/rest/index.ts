@@ -4,12 +4,14 @@ import { adminAuditRoutes } from './admin-audit.js';
 import { adminClientRoutes } from './admin-clients.js';
 import { adminGroupRoutes } from './admin-groups.js';
 import { adminInvitationRoutes } from './admin-invitations.js';
+import { adminUpstreamRoutes } from './admin-upstreams.js';
 import { adminUserRoutes } from './admin-users.js';
 import { apiTokenRoutes } from './api-tokens.js';
 import { credentialRoutes } from './credentials.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { meRoutes } from './me.js';
 import { meMfaRoutes } from './me-mfa.js';
+import { meUpstreamRoutes } from './me-upstreams.js';
 import { passwordLinkRoutes } from './password-links.js';
 import type { RestRoutes } from './route.js';
 
@@ -17,6 +19,7 @@ import type { RestRoutes } from './route.js';
 export function restRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: RequestHandler): void {
   meRoutes(ctx, routes);
   meMfaRoutes(ctx, routes, attemptLimit);
+  meUpstreamRoutes(ctx, routes, attemptLimit);
   apiTokenRoutes(ctx, routes);
   credentialRoutes(ctx, routes);
   adminUserRoutes(ctx, routes);
@@ -24,6 +27,7 @@ export function restRoutes(ctx: AppContext, routes: RestRoutes, attemptLimit: Re
   passwordLinkRoutes(ctx, routes, attemptLimit);
   adminClientRoutes(ctx, routes);
   adminInvitationRoutes(ctx, routes);
+  adminUpstreamRoutes(ctx, routes);
   adminAuditRoutes(ctx, routes);
   enrolmentRoutes(ctx, routes, attemptLimit);
 }

@@ -61,7 +61,7 @@ export async function reauthenticate(
   user: { id: string; username: string },
   password: string,
   code: string | undefined,
-  purpose: 'password_change' | 'totp_enrol' | 'totp_disable' | 'recovery_codes',
+  purpose: 'password_change' | 'totp_enrol' | 'totp_disable' | 'recovery_codes' | 'upstream_link' | 'upstream_unlink',
   keepCredential = false,
 ): Promise<BackendCredential | undefined> {
   // Guessing the password from a signed-in browser is throttled like signing in.

@@ -22,6 +22,14 @@ export const API_ERROR_CODES = [
   /** The session signed in too long ago for this change: send the password (and code) with it. */
   'reauthentication_required',
   'login_required',
+  /** The account already has a sign-in with this upstream identity provider. */
+  'already_linked',
+  /** Removing this would leave the account without a way to sign in. */
+  'last_sign_in_method',
+  /** Managed in configuration; change it there. */
+  'read_only',
+  /** An upstream identity provider could not be reached. */
+  'upstream_unavailable',
   'rate_limited',
   'unavailable',
   'not_supported',

@@ -99,6 +99,11 @@ export function createOpenBaoDirectory(
       return client.setUserpassPassword(settings.userpassMount, identity.username, password);
     },
 
+    /** A userpass alias is a password sign-in. */
+    async hasPassword(id) {
+      return (await identities.byId(id))?.hasUserpassAlias ?? false;
+    },
+
     recordLogin: (id, at) => users.recordLogin(id, at),
 
     countAdmins: readOnly('Counting admins (they are the members of the admin group in OpenBao)'),
