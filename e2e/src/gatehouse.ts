@@ -32,10 +32,12 @@ export async function startGatehouse(options: {
   users: SeedUser[];
   /** Its public URL when it runs behind a proxy; by default its own address. */
   issuer?: string;
+  /** Its port, when something started before it must know its address (an upstream's redirect_uri); by default a free one. */
+  port?: number;
   env?: Record<string, string>;
 }): Promise<Gatehouse & { url: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-e2e-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://localhost:${port}`;
   const issuer = options.issuer ?? url;
   const env = {

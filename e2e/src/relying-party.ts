@@ -25,8 +25,8 @@ function page(res: ServerResponse, status: number, title: string, body: string):
 /**
  * A tiny web application that signs people in through Gatehouse with openid-client
  * (code + PKCE, confidential client) and shows the claims it received.
- *   GET /login  → redirect to Gatehouse
- *   GET /cb      → code exchange, ID token validation, userinfo; shows sub, email, groups
+ *   GET /login  → redirect to Gatehouse (with its `scope` and `idp_hint` query parameters)
+ *   GET /cb      → code exchange, ID token validation, userinfo; shows sub, email, groups, and the ID token's idp and amr
  *   GET /refresh → uses the refresh token it got (rotating it); shows `refreshed` or the error
  *   GET /logout  → RP-initiated logout with its ID token as hint, back to /bye
  */
@@ -55,6 +55,7 @@ export async function startRelyingParty(issuer: string, clientId: string, client
         nonce: p.nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(p.verifier),
         code_challenge_method: 'S256',
+        ...(current.searchParams.has('idp_hint') && { idp_hint: current.searchParams.get('idp_hint')! }),
       });
       res.writeHead(302, { location: target.href, 'set-cookie': `rp_flow=${id}; Path=/; HttpOnly; SameSite=Lax` });
       res.end();
@@ -81,7 +82,9 @@ export async function startRelyingParty(issuer: string, clientId: string, client
           'Signed in to the test app',
           `<p>sub: <output id="sub">${escape(claims.sub)}</output></p>` +
             `<p>email: <output id="email">${escape(String(info.email ?? ''))}</output></p>` +
-            `<p>groups: <output id="groups">${escape(JSON.stringify(info.groups ?? []))}</output></p>`,
+            `<p>groups: <output id="groups">${escape(JSON.stringify(info.groups ?? []))}</output></p>` +
+            `<p>idp: <output id="idp">${escape(String(claims.idp ?? ''))}</output></p>` +
+            `<p>amr: <output id="amr">${escape(JSON.stringify(claims.amr ?? []))}</output></p>`,
         );
       } catch (err) {
         const code = err instanceof oidc.AuthorizationResponseError || err instanceof oidc.ResponseBodyError ? err.error : 'rp_error';
