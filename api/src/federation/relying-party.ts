@@ -91,7 +91,8 @@ const DISCOVERY_TTL = 3600;
 
 /** openid-client configurations, one per upstream, kept for an hour (a failed discovery is not kept). */
 export class RelyingParties {
-  private readonly cache = new Map<string, { key: string; at: number; config: Promise<oidc.Configuration> }>();
+  /** Per registry entry: the registry makes new entries on every reload, so a changed upstream is discovered again. */
+  private readonly cache = new WeakMap<Upstream, { at: number; config: Promise<oidc.Configuration> }>();
 
   constructor(
     private readonly timeoutMs: number,
@@ -99,13 +100,11 @@ export class RelyingParties {
   ) {}
 
   configuration(upstream: Upstream): Promise<oidc.Configuration> {
-    // An admin's change to the upstream is a new key, so it is discovered again.
-    const key = `${upstream.updatedAt}`;
-    const hit = this.cache.get(upstream.id);
-    if (hit && hit.key === key && this.now() - hit.at < DISCOVERY_TTL) return hit.config;
+    const hit = this.cache.get(upstream);
+    if (hit && this.now() - hit.at < DISCOVERY_TTL) return hit.config;
     const config = this.build(upstream);
-    this.cache.set(upstream.id, { key, at: this.now(), config });
-    config.catch(() => this.cache.delete(upstream.id));
+    this.cache.set(upstream, { at: this.now(), config });
+    config.catch(() => this.cache.delete(upstream));
     return config;
   }
 

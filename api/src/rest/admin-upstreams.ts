@@ -114,11 +114,10 @@ export function adminUpstreamRoutes(ctx: AppContext, routes: RestRoutes): void {
     async ({ req, principal, body }) => {
       requireFederation(ctx);
       const current = writable(req.params.id);
-      // Only the fields the request names: the schema fills the others with their defaults.
-      const named = new Set(Object.keys((req.body ?? {}) as object));
-      const { client_secret: secret, ...fields } = body;
-      const changed = Object.fromEntries(Object.entries(fields).filter(([k]) => named.has(k)));
-      const merged = CreateUpstreamRequest.safeParse({ ...current.settings, ...changed });
+      const { client_secret: secret, ...changed } = body;
+      // The stored settings with the named fields changed; a null one goes back to unset.
+      const next = Object.entries({ ...current.settings, ...changed }).filter(([, value]) => value !== null);
+      const merged = CreateUpstreamRequest.safeParse(Object.fromEntries(next));
       if (!merged.success) {
         throw ApiError.validation(merged.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })));
       }

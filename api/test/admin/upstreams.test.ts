@@ -185,6 +185,26 @@ if (BACKEND === 'sqlite') {
       assert.ok(h.audit.every((l) => !l.includes(SECRET) && !l.includes('another-secret-89')));
     });
 
+    it('clears an optional setting sent as null, and a new upstream is discovered with the change', async () => {
+      await create({ id: 'clearing', token_endpoint: 'https://sso.example.org/internal/token', scopes: 'openid email' });
+      const before = h.ctx.upstreams.get('clearing')!;
+      const cleared = AdminUpstream.parse(
+        (await admin.patch(`${PATH}/clearing`).set(csrf).send({ token_endpoint: null, scopes: null }).expect(200)).body,
+      );
+      assert.equal(cleared.token_endpoint, undefined, 'the override is gone');
+      assert.deepEqual(cleared.scopes, ['openid', 'email', 'profile'], "scopes back to the type's default");
+      assert.equal((await h.ctx.storage.upstreams.find('clearing'))?.settings.token_endpoint, undefined);
+      assert.notEqual(h.ctx.upstreams.get('clearing'), before, 'the registry holds a new entry, so discovery runs again');
+
+      const github = AdminUpstream.parse(
+        (await admin.patch(`${PATH}/clearing`).set(csrf).send({ type: 'github', issuer: null }).expect(200)).body,
+      );
+      assert.equal(github.type, 'github');
+      assert.equal(github.issuer, undefined);
+      const res = await admin.patch(`${PATH}/clearing`).set(csrf).send({ client_id: null }).expect(400);
+      assert.deepEqual(fieldsOf(res), ['client_id'], 'a required setting cannot be cleared');
+    });
+
     it('refuses a change that leaves the upstream invalid, or names unknown fields, and keeps it as it was', async () => {
       await create({ id: 'strict' });
       for (const [change, field] of [

@@ -124,13 +124,39 @@ export const CreateUpstreamRequest = UpstreamFields.extend({ client_secret: z.st
   .superRefine(checkUpstream);
 export type CreateUpstreamRequest = z.input<typeof CreateUpstreamRequest>;
 
+const F = UpstreamFields.shape;
+/** Unset by sending `null`: the optional settings, and `scopes` (back to the type's default). */
+const clearable = <T extends z.ZodType>(field: z.ZodOptional<T>) => field.unwrap().nullable();
+
 /**
- * `PATCH /api/v1/admin/upstreams/:id`: the fields to change (not the id). A missing
- * `client_secret` keeps the stored one; `null` removes it.
+ * `PATCH /api/v1/admin/upstreams/:id`: only the fields to change (not the id), with no
+ * defaults filled in; `null` clears an optional one. A missing `client_secret` keeps the
+ * stored one; `null` removes it.
  */
-export const UpdateUpstreamRequest = UpstreamFields.omit({ id: true })
+export const UpdateUpstreamRequest = z
+  .object({
+    name: F.name,
+    type: F.type.unwrap(),
+    issuer: clearable(F.issuer),
+    discovery_url: clearable(F.discovery_url),
+    tenant: clearable(F.tenant),
+    client_id: F.client_id,
+    scopes: clearable(F.scopes),
+    authorization_endpoint: clearable(F.authorization_endpoint),
+    token_endpoint: clearable(F.token_endpoint),
+    userinfo_endpoint: clearable(F.userinfo_endpoint),
+    jwks_uri: clearable(F.jwks_uri),
+    link: F.link.unwrap(),
+    provision: F.provision.unwrap(),
+    claims: F.claims.unwrap(),
+    groups_prefix: F.groups_prefix.unwrap(),
+    sync_groups: F.sync_groups.unwrap(),
+    require_mfa: F.require_mfa.unwrap(),
+    allowed_domains: F.allowed_domains.unwrap(),
+    hidden: F.hidden.unwrap(),
+    client_secret: z.string().min(1).max(4096).nullable(),
+  })
   .partial()
-  .extend({ client_secret: z.string().min(1).max(4096).nullable().optional() })
   .strict();
 export type UpdateUpstreamRequest = z.input<typeof UpdateUpstreamRequest>;
 
